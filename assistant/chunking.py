@@ -1,0 +1,75 @@
+"""Sentence-aware chunks that keep their character offsets into the article text."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.models import Article, Chunk
+
+# Paragraphs, then lines, then sentence ends, then clauses, then words.
+_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])[\"'”’)\]]*\s+", r"(?<=[;:,])\s+", r"\s+", ""]
+
+
+@lru_cache(maxsize=8)
+def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        separators=_SEPARATORS,
+        is_separator_regex=True,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+
+
+def chunk_article(article: Article, chunk_size: int = 800, chunk_overlap: int = 150) -> list[Chunk]:
+    """Split an article; each chunk's offsets slice back to its exact text."""
+    chunks: list[Chunk] = []
+    cursor = 0
+    for piece in _splitter(chunk_size, chunk_overlap).split_text(article.text):
+        start = article.text.find(piece, cursor)
+        if start == -1:  # overlap moved the piece before the cursor
+            start = article.text.find(piece)
+        end = start + len(piece)
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id(article.doc_id, start, end),
+                doc_id=article.doc_id,
+                text=piece,
+                char_start=start,
+                char_end=end,
+            )
+        )
+        cursor = start + 1
+    return chunks
+
+
+def chunk_id(doc_id: str, start: int, end: int) -> str:
+    """A stable id: the same article span always gets the same id."""
+    digest = hashlib.sha1(doc_id.encode()).hexdigest()[:12]
+    return f"{digest}:{start}-{end}"
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of `text`, trimmed of whitespace."""
+    import blingfire
+
+    spans: list[tuple[int, int]] = []
+    for paragraph_start, paragraph in _paragraphs(text):
+        if not paragraph.strip():
+            continue
+        _, offsets = blingfire.text_to_sentences_and_offsets(paragraph)
+        for start, end in offsets:
+            spans.append((paragraph_start + start, paragraph_start + end))
+    return spans
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    result, start = [], 0
+    for part in text.split("\n"):
+        result.append((start, part))
+        start += len(part) + 1
+    return result

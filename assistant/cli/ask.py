@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from assistant.cli.console import err, out
+from assistant.models import Answer
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of text.")
+    ] = False,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to retrieve.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published on or after this date.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on or before this date.")] = None,
+) -> None:
+    """Answer QUESTION from the indexed articles, citing the sentences it rests on."""
+    from assistant.qa import Assistant
+    from assistant.retrieval import Filters
+    from assistant.settings import load_settings
+
+    filters = Filters.parse(source, since, until)
+    assistant = Assistant(load_settings())
+    if json_output:
+        with err.status("thinking…"):
+            answer = assistant.ask(question, top_k=top_k, filters=filters)
+        out.print_json(answer.model_dump_json())
+        return
+
+    status = err.status("searching the articles…")
+    status.start()
+
+    def show(text: str) -> None:
+        status.stop()
+        out.file.write(text)
+        out.file.flush()
+
+    try:
+        answer = assistant.ask(question, top_k=top_k, filters=filters, on_text=show)
+    finally:
+        status.stop()
+    out.file.write("\n")
+    print_sources(answer)
+
+
+def print_sources(answer: Answer) -> None:
+    if answer.citations:
+        out.print("\n[bold]Sources[/]")
+    for citation in answer.citations:
+        details = " · ".join(
+            part
+            for part in (
+                citation.source or "unknown outlet",
+                (citation.published_at or "")[:10],
+                citation.doc_id,
+            )
+            if part
+        )
+        out.print(f"[bold][{citation.n}][/] {escape(citation.title or citation.doc_id)}")
+        out.print(f"    [dim]{escape(details)}[/]")
+        if citation.url:
+            out.print(f"    [dim]{escape(citation.url)}[/]")
+        out.print(f"    “{escape(citation.quote)}”")
+    for sentence in answer.uncited_sentences:
+        err.print(f"[yellow]not backed by a citation:[/] {escape(sentence)}")
+    if answer.removed_markers:
+        numbers = ", ".join(f"[{n}]" for n in sorted(set(answer.removed_markers)))
+        err.print(f"[yellow]removed citations of passages that were not retrieved:[/] {escape(numbers)}")

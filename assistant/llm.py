@@ -1,0 +1,139 @@
+"""Chat models that stream text: embedded llama.cpp, or any OpenAI-compatible API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.errors import BackendError, ConfigError, ModelError
+from assistant.settings import DEFAULT_OPENAI_LLM_MODEL, Settings
+
+Messages = list[dict[str, str]]
+
+
+class ChatModel(Protocol):
+    model_id: str
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        """The reply, piece by piece, at temperature 0."""
+        ...
+
+
+class LocalModel:
+    """A GGUF model run in-process by llama-cpp-python."""
+
+    def __init__(self, path: Path, context: int = 4096, threads: int | None = None) -> None:
+        self.path = path
+        self.context = context
+        self.threads = threads
+        self.model_id = f"local:{path.name}"
+
+    @cached_property
+    def _llama(self) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError(
+                'the embedded LLM is not installed: run `pip install -e ".[local]"`, '
+                "or set ASSISTANT_LLM_BACKEND=openai"
+            ) from None
+        if not self.path.is_file():
+            raise ModelError(f"model file not found: {self.path} (ASSISTANT_LLM_MODEL)")
+        try:
+            return Llama(
+                model_path=str(self.path),
+                n_ctx=self.context,
+                n_threads=self.threads or os.cpu_count(),
+                seed=0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"cannot load model {self.path}: {error}") from None
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        response = self._llama.create_chat_completion(
+            messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+        )
+        for part in response:
+            if text := part["choices"][0]["delta"].get("content"):
+                yield text
+
+
+class OpenAIModel:
+    """A model behind an OpenAI-compatible chat completions API (OpenAI, Ollama, vLLM, llama.cpp)."""
+
+    def __init__(self, client: Any, model: str) -> None:
+        self.client = client
+        self.model = model
+        self.model_id = f"openai:{model}"
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        import openai
+
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+            )
+            finished = False
+            for part in response:
+                if not part.choices:
+                    continue
+                choice = part.choices[0]
+                if choice.delta and choice.delta.content:
+                    yield choice.delta.content
+                finished = finished or choice.finish_reason is not None
+        except openai.OpenAIError as error:
+            raise BackendError(f"LLM request failed: {describe_openai_error(error)}") from None
+        if not finished:
+            raise BackendError("LLM stream ended before the answer was complete")
+
+
+def describe_openai_error(error: Exception) -> str:
+    """One line for the user, naming the setting to fix where there is one."""
+    import openai
+
+    if isinstance(error, openai.AuthenticationError):
+        return "the API key was refused: check OPENAI_API_KEY"
+    if isinstance(error, openai.APITimeoutError):
+        return "the server did not answer in time (ASSISTANT_LLM_TIMEOUT)"
+    if isinstance(error, openai.APIConnectionError):
+        url = getattr(getattr(error, "request", None), "url", None)
+        return f"cannot reach the server{f' at {url}' if url else ''} (ASSISTANT_LLM_BASE_URL)"
+    if isinstance(error, openai.NotFoundError):
+        return "model or endpoint not found (ASSISTANT_LLM_MODEL, ASSISTANT_LLM_BASE_URL)"
+    if isinstance(error, openai.RateLimitError):
+        return "rate limited by the server (HTTP 429), even after retries"
+    if isinstance(error, openai.APIStatusError):
+        return f"the server answered HTTP {error.status_code}"
+    return type(error).__name__
+
+
+def openai_client(settings: Settings, base_url: str | None = None) -> Any:
+    """An `openai.OpenAI` client with the settings' timeout and retries (backoff is the SDK's)."""
+    import openai
+
+    base_url = base_url or settings.llm_base_url
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if key is None and base_url is None:
+        raise ConfigError("ASSISTANT_LLM_BACKEND=openai needs OPENAI_API_KEY (or ASSISTANT_LLM_BASE_URL)")
+    return openai.OpenAI(
+        api_key=key or "not-needed",  # local servers (Ollama, llama.cpp) ignore the key
+        base_url=base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+def make_chat_model(settings: Settings) -> ChatModel:
+    if settings.llm_backend == "openai":
+        return OpenAIModel(openai_client(settings), settings.llm_model or DEFAULT_OPENAI_LLM_MODEL)
+    if settings.llm_model:
+        path = Path(settings.llm_model).expanduser()
+    else:
+        from assistant.local_model import bundled_model
+
+        path = bundled_model(settings.cache_dir)
+    return LocalModel(path, context=settings.llm_context, threads=settings.llm_threads)

@@ -1,0 +1,81 @@
+"""Domain objects: what goes into the index and what comes out of a question."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Article(_Model):
+    """A cleaned article: `text` is what chunk offsets and quotes refer to."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    published_at: str | None = None  # ISO 8601
+    url: str = ""
+    path: str = ""  # where it was read from
+
+
+class Chunk(_Model):
+    """A slice of an article: `article.text[char_start:char_end] == text`."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    char_start: int
+    char_end: int
+
+
+class Passage(_Model):
+    """A retrieved chunk with its article's metadata and its retrieval scores."""
+
+    chunk: Chunk
+    title: str = ""
+    source: str = ""
+    published_at: str | None = None
+    url: str = ""
+    score: float = 0.0  # fused score
+    similarity: float | None = None  # dense cosine similarity
+    keyword_score: float | None = None  # BM25
+    evidence: list[tuple[int, int]] = Field(default_factory=list)  # sentences given to the LLM, chunk offsets
+
+
+class Citation(_Model):
+    """A `[n]` marker of the answer, resolved to the sentence(s) it quotes."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    published_at: str | None
+    url: str
+    chunk_id: str
+    char_start: int  # offsets of `quote` in the article text
+    char_end: int
+    quote: str
+
+
+class Retrieved(_Model):
+    n: int
+    chunk_id: str
+    doc_id: str
+    score: float
+    similarity: float | None
+    keyword_score: float | None
+
+
+class Answer(_Model):
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    uncited_sentences: list[str] = Field(default_factory=list)
+    removed_markers: list[int] = Field(default_factory=list)
+    retrieved: list[Retrieved] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict)

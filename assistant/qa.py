@@ -1,0 +1,237 @@
+"""Answer a question from the index: retrieve, prompt, stream, check citations."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from functools import cached_property
+
+from assistant.citations import claims, drop_invalid_markers, resolve, uncited
+from assistant.embeddings import Embedder, make_embedder
+from assistant.evidence import excerpt, select_evidence
+from assistant.llm import ChatModel, Messages, make_chat_model
+from assistant.models import Answer, Passage, Retrieved
+from assistant.resources import load_prompt
+from assistant.retrieval import Filters, retrieve
+from assistant.settings import Settings
+from assistant.store import Index, IndexDir
+
+REFUSAL = "I don't know: the articles do not contain an answer to this question."
+# A first sentence like these is a refusal whatever it cites...
+_STRONG_REFUSAL = re.compile(
+    r"\b(i (don't|do not|cannot|can't) (know|answer|tell|find)|insufficient information"
+    r"|(the )?(provided )?(sources?|articles?|passages?|context|information)( provided)? (do|does|did)(n't| not)"
+    r"|(did|does|do|has|have)(n't| not) (say|said|mention|mentioned|comment|commented) anything)\b",
+    re.IGNORECASE,
+)
+# ...these only when it cites nothing.
+_WEAK_REFUSAL = re.compile(
+    r"\b(not (mentioned|stated|provided|specified|available|included|addressed|discussed|given)"
+    r"|no (information|mention|details?)|cannot be (answered|determined))\b",
+    re.IGNORECASE,
+)
+_REFUSAL_WINDOW = 80  # characters held back at the start of a stream to recognise a refusal
+_OPEN_MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?[\d,\s]*$", re.IGNORECASE)
+
+TextSink = Callable[[str], None]
+
+
+def is_refusal(answer: str) -> bool:
+    first = claims(answer)[:1]
+    if not first:
+        return True
+    sentence = first[0]
+    return bool(_STRONG_REFUSAL.search(sentence.text)) or (
+        not sentence.cites and bool(_WEAK_REFUSAL.search(sentence.text))
+    )
+
+
+class Assistant:
+    """Questions over one index, with the models the settings name (loaded on first use)."""
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, chat_model: ChatModel | None = None
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._chat_model = chat_model
+
+    @cached_property
+    def index(self) -> Index:
+        index = IndexDir(self.settings.index_dir).open()
+        index.check_embedding_model(index.manifest(), self.embedder.model_id)
+        return index
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def chat_model(self) -> ChatModel:
+        if self._chat_model is None:
+            self._chat_model = make_chat_model(self.settings)
+        return self._chat_model
+
+    def retrieve(
+        self, question: str, top_k: int | None = None, filters: Filters | None = None
+    ) -> list[Passage]:
+        return retrieve(
+            question,
+            self.index,
+            self.embedder,
+            top_k or self.settings.top_k,
+            filters,
+            min_similarity=self.settings.min_similarity,
+        )
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        on_text: TextSink | None = None,
+    ) -> Answer:
+        """Answer `question`, passing the answer text to `on_text` as it is generated."""
+        sink = on_text or (lambda text: None)
+        started = time.perf_counter()
+        passages = self.retrieve(question, top_k, filters)
+        if passages:
+            passages = select_evidence(
+                question, passages, self.embedder, self.settings.max_evidence_sentences
+            )
+        timings = {"retrieval_s": time.perf_counter() - started}
+        models = {"embeddings": self.embedder.model_id}
+        retrieved = [
+            Retrieved(
+                n=n,
+                chunk_id=p.chunk.chunk_id,
+                doc_id=p.chunk.doc_id,
+                score=p.score,
+                similarity=p.similarity,
+                keyword_score=p.keyword_score,
+            )
+            for n, p in enumerate(passages, 1)
+        ]
+        if not passages:  # nothing relevant: no need to ask the model
+            sink(REFUSAL)
+            timings["total_s"] = time.perf_counter() - started
+            return Answer(
+                question=question,
+                answer=REFUSAL,
+                refused=True,
+                retrieved=retrieved,
+                timings=_rounded(timings),
+                models=models,
+            )
+
+        models["llm"] = self.chat_model.model_id
+        stream = _AnswerStream(valid=set(range(1, len(passages) + 1)), sink=sink)
+        generation_started = time.perf_counter()
+        for piece in self.chat_model.stream(
+            build_messages(question, passages), self.settings.max_answer_tokens
+        ):
+            if "first_token_s" not in timings:
+                timings["first_token_s"] = time.perf_counter() - started
+            stream.feed(piece)
+        text, removed = stream.finish()
+        timings["generation_s"] = time.perf_counter() - generation_started
+        timings["total_s"] = time.perf_counter() - started
+
+        if stream.refused:
+            return Answer(
+                question=question,
+                answer=REFUSAL,
+                refused=True,
+                retrieved=retrieved,
+                timings=_rounded(timings),
+                models=models,
+            )
+        return Answer(
+            question=question,
+            answer=text,
+            refused=False,
+            citations=resolve(text, passages),
+            uncited_sentences=uncited(text),
+            removed_markers=removed,
+            retrieved=retrieved,
+            timings=_rounded(timings),
+            models=models,
+        )
+
+
+def build_messages(question: str, passages: list[Passage]) -> Messages:
+    source = load_prompt("source")
+    sources = "\n\n".join(
+        source.substitute(
+            n=n,
+            title=p.title or p.chunk.doc_id,
+            source=p.source or "unknown outlet",
+            date=p.published_at[:10] if p.published_at else "date unknown",
+            text=excerpt(p),
+        ).strip()
+        for n, p in enumerate(passages, 1)
+    )
+    return [
+        {"role": "system", "content": load_prompt("system").template.strip()},
+        {
+            "role": "user",
+            "content": load_prompt("question").substitute(sources=sources, question=question).strip(),
+        },
+    ]
+
+
+class _AnswerStream:
+    """Edits the model's text as it streams: drops invalid markers, recognises a refusal.
+
+    Text is passed on only once it can no longer change: an unclosed `[` and
+    trailing spaces are held back, and so is the start of the answer until it is
+    clear it is not a refusal (a refusal is replaced by one standard sentence).
+    """
+
+    def __init__(self, valid: set[int], sink: TextSink) -> None:
+        self.valid, self.sink = valid, sink
+        self.raw = ""
+        self.sent = 0
+        self.refused: bool | None = None
+
+    def feed(self, piece: str) -> None:
+        self.raw += piece
+        if self.refused is None and len(self.raw) >= _REFUSAL_WINDOW:
+            self.refused = is_refusal(self.raw)
+        if self.refused is False:
+            self._emit(self._stable_prefix())
+
+    def finish(self) -> tuple[str, list[int]]:
+        if self.refused is None:
+            self.refused = is_refusal(self.raw)
+        text, removed = drop_invalid_markers(self.raw, self.valid)
+        text = text.strip()
+        if self.refused:
+            self.sink(REFUSAL)
+        else:
+            self._emit(self.raw)
+        return text, removed
+
+    def _stable_prefix(self) -> str:
+        prefix = self.raw
+        if (bracket := prefix.rfind("[")) != -1 and "]" not in prefix[bracket:]:
+            if _OPEN_MARKER.match(prefix[bracket:]) and len(prefix) - bracket < 40:
+                prefix = prefix[:bracket]
+        return prefix.rstrip()
+
+    def _emit(self, raw_prefix: str) -> None:
+        cleaned, _ = drop_invalid_markers(raw_prefix, self.valid)
+        if raw_prefix is self.raw:
+            cleaned = cleaned.strip()
+        else:
+            cleaned = cleaned.lstrip()
+        if len(cleaned) > self.sent:
+            self.sink(cleaned[self.sent :])
+            self.sent = len(cleaned)
+
+
+def _rounded(timings: dict[str, float]) -> dict[str, float]:
+    return {key: round(value, 3) for key, value in timings.items()}

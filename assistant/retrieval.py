@@ -1,0 +1,143 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.cleaning import parse_date, to_timestamp
+from assistant.embeddings import Embedder
+from assistant.errors import InputError
+from assistant.models import Chunk, Passage
+from assistant.store import Index
+
+RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
+CANDIDATES = 50  # taken from each ranking before fusion
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some outlets and a date range (inclusive)."""
+
+    sources: tuple[str, ...] = ()
+    since: str | None = None  # ISO date
+    until: str | None = None
+
+    @classmethod
+    def parse(
+        cls, sources: list[str] | None = None, since: str | None = None, until: str | None = None
+    ) -> Filters:
+        return cls(
+            tuple(sources or ()), _date_option("--since", since), _date_option("--until", until, end=True)
+        )
+
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma `where` clause."""
+        clauses: list[dict[str, Any]] = []
+        if self.sources:
+            clauses.append({"source_lc": {"$in": [s.lower() for s in self.sources]}})
+        if self.since:
+            clauses.append({"published_ts": {"$gte": to_timestamp(self.since)}})
+        if self.until:
+            clauses.append({"published_ts": {"$lte": to_timestamp(self.until)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, metadata: dict[str, Any]) -> bool:
+        if self.sources and metadata.get("source_lc") not in {s.lower() for s in self.sources}:
+            return False
+        timestamp = metadata.get("published_ts")
+        if self.since and (timestamp is None or timestamp < to_timestamp(self.since)):  # type: ignore[operator]
+            return False
+        if self.until and (timestamp is None or timestamp > to_timestamp(self.until)):  # type: ignore[operator]
+            return False
+        return True
+
+
+def _date_option(name: str, value: str | None, end: bool = False) -> str | None:
+    if not value:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise InputError(f"{name}: not a date: {value!r} (use YYYY-MM-DD)")
+    if end and len(value.strip()) <= 10:  # a bare date: include that whole day
+        parsed = parsed[:10] + "T23:59:59"
+    return parsed
+
+
+def retrieve(
+    question: str,
+    index: Index,
+    embedder: Embedder,
+    top_k: int,
+    filters: Filters | None = None,
+    min_similarity: float = 0.0,
+) -> list[Passage]:
+    """The `top_k` passages most relevant to `question`, best first.
+
+    Passages whose cosine similarity to the question is below `min_similarity`
+    are dropped: an empty result means the index holds nothing relevant.
+    """
+    filters = filters or Filters()
+    total = len(index.keyword.chunk_ids)
+    if total == 0:
+        return []
+    query = embedder.embed([question])[0]
+    dense = index.dense(query, min(CANDIDATES, total), filters.where())
+    dense_ids: list[str] = dense["ids"][0]
+    similarity = {cid: 1.0 - d for cid, d in zip(dense_ids, dense["distances"][0], strict=True)}
+
+    scores = index.keyword.scores(question)
+    if filters.where() is not None:
+        scores = np.where([filters.accepts(m) for m in index.keyword.metadatas], scores, 0.0)
+    top = np.argsort(-scores)[:CANDIDATES]
+    keyword_score = {index.keyword.chunk_ids[i]: float(scores[i]) for i in top if scores[i] > 0}
+    keyword_ids = list(keyword_score)
+
+    fused: dict[str, float] = {}
+    for ranking in (dense_ids, keyword_ids):
+        for rank, cid in enumerate(ranking):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    ranked = sorted(fused, key=lambda cid: -fused[cid])
+
+    stored = index.get(ranked[: top_k * 4], with_vectors=True)
+    by_id = {cid: i for i, cid in enumerate(stored["ids"])}
+    passages: list[Passage] = []
+    for cid in ranked:
+        if cid not in by_id:
+            continue
+        row = by_id[cid]
+        metadata = stored["metadatas"][row]
+        cosine = similarity.get(cid, float(np.dot(stored["embeddings"][row], query)))
+        if cosine < min_similarity:
+            continue
+        passages.append(
+            _passage(cid, stored["documents"][row], metadata, fused[cid], cosine, keyword_score.get(cid))
+        )
+        if len(passages) == top_k:
+            break
+    return passages
+
+
+def _passage(
+    cid: str, text: str, metadata: dict[str, Any], score: float, similarity: float, keyword: float | None
+) -> Passage:
+    return Passage(
+        chunk=Chunk(
+            chunk_id=cid,
+            doc_id=metadata["doc_id"],
+            text=text,
+            char_start=metadata["char_start"],
+            char_end=metadata["char_end"],
+        ),
+        title=metadata.get("title", ""),
+        source=metadata.get("source", ""),
+        published_at=metadata.get("published_at"),
+        url=metadata.get("url", ""),
+        score=round(score, 6),
+        similarity=round(similarity, 4),
+        keyword_score=None if keyword is None else round(keyword, 4),
+    )

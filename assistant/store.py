@@ -1,0 +1,237 @@
+"""The on-disk index: a manifest, a Chroma collection and a BM25 keyword index.
+
+    index_dir/
+      CURRENT           names the generation in use
+      .lock             held by the one process writing the index
+      gen-000001/
+        manifest.json   format, embedding model, remembered paths, one entry per article
+        chroma/         chromadb PersistentClient: chunk texts, vectors, metadata
+        keyword/        bm25s index over the same chunks
+
+`index build` updates the current generation in place (the manifest, written
+last and atomically, says what is complete); `index rebuild` builds a new
+generation beside it and switches CURRENT to it once done, so readers and an
+interrupted rebuild always find a whole index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import IndexLockedError, IndexMismatchError, IndexMissingError
+from assistant.keyword import KeywordIndex
+
+FORMAT_VERSION = 1
+COLLECTION = "chunks"
+LOCK_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Manifest:
+    embedding_model: str
+    chunk_size: int
+    chunk_overlap: int
+    format_version: int = FORMAT_VERSION
+    paths: list[str] = field(default_factory=list)
+    built_at: str | None = None
+    articles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        return cls(**json.loads(path.read_text()))
+
+    def write(self, path: Path) -> None:
+        _atomic_write(path, json.dumps(self.__dict__, indent=1, ensure_ascii=False))
+
+    def chunk_ids(self) -> set[str]:
+        return {chunk for entry in self.articles.values() for chunk in entry["chunks"]}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
+
+
+class IndexDir:
+    """The index directory: its generations, which one is current, and the writer's lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def current(self) -> Index | None:
+        pointer = self.path / "CURRENT"
+        if not pointer.is_file():
+            return None
+        return Index(self.path / pointer.read_text().strip())
+
+    def open(self) -> Index:
+        index = self.current()
+        if index is None or not index.exists():
+            raise IndexMissingError(f"no index at {self.path}: run `assistant index build PATH` first")
+        return index
+
+    def new_generation(self) -> Index:
+        numbers = [int(p.name[4:]) for p in self.path.glob("gen-*") if p.name[4:].isdigit()]
+        folder = self.path / f"gen-{max(numbers, default=0) + 1:06d}"
+        folder.mkdir(parents=True)
+        return Index(folder)
+
+    def publish(self, index: Index) -> None:
+        """Make `index` current, then remove the generations no longer in use."""
+        import shutil
+
+        _atomic_write(self.path / "CURRENT", index.directory.name)
+        for old in self.path.glob("gen-*"):
+            if old != index.directory:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def lock(self) -> Any:
+        """The writer's lock; a second writer waits briefly, then gets a clear error."""
+        from filelock import FileLock, Timeout
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.path / ".lock"))
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT_S)
+        except Timeout:
+            raise IndexLockedError(
+                f"another process is writing the index at {self.path}; try again when it is done"
+            ) from None
+        return lock
+
+
+class Index:
+    """One generation of the index."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.manifest_path = directory / "manifest.json"
+        self._collection: Any = None
+        self._keyword: KeywordIndex | None = None
+
+    # --- opening -------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> Manifest:
+        if not self.exists():
+            raise IndexMissingError(f"no index at {self.directory}: run `assistant index build PATH` first")
+        try:
+            manifest = Manifest.read(self.manifest_path)
+        except (ValueError, TypeError) as error:
+            raise IndexMismatchError(
+                f"index manifest {self.manifest_path} is unreadable ({error}): run `assistant index rebuild`"
+            ) from None
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"index at {self.directory} has format {manifest.format_version}, this version reads "
+                f"{FORMAT_VERSION}: run `assistant index rebuild`"
+            )
+        return manifest
+
+    def check_embedding_model(self, manifest: Manifest, model_id: str) -> None:
+        if manifest.embedding_model != model_id:
+            raise IndexMismatchError(
+                f"index was built with embedding model {manifest.embedding_model!r}, settings use {model_id!r}: "
+                "change ASSISTANT_EMBEDDINGS back, or run `assistant index rebuild`"
+            )
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            client = chromadb.PersistentClient(
+                path=str(self.directory / "chroma"),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+            self._collection = client.get_or_create_collection(
+                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        return self._collection
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        if self._keyword is None:
+            folder = self.directory / "keyword"
+            self._keyword = (
+                KeywordIndex.load(folder) if (folder / "chunks.json").exists() else KeywordIndex([], [], None)
+            )
+        return self._keyword
+
+    # --- writing -------------------------------------------------------------------
+    def add(
+        self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray
+    ) -> None:
+        step = self.collection._client.get_max_batch_size()
+        for begin in range(0, len(ids), step):
+            end = begin + step
+            self.collection.upsert(
+                ids=ids[begin:end],
+                documents=texts[begin:end],
+                metadatas=metadatas[begin:end],
+                embeddings=vectors[begin:end],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        step = self.collection._client.get_max_batch_size()
+        for begin in range(0, len(ids), step):
+            self.collection.delete(ids=ids[begin : begin + step])
+
+    def stored_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def rebuild_keyword_index(self) -> None:
+        """Re-index every stored chunk text for BM25 and save it atomically."""
+        stored = self.collection.get(include=["documents", "metadatas"])
+        keyword = KeywordIndex.build(stored["ids"], stored["documents"], stored["metadatas"])
+        target = self.directory / "keyword"
+        staging = Path(tempfile.mkdtemp(dir=self.directory, prefix=".keyword."))
+        keyword.save(staging)
+        _swap_dirs(staging, target)
+        self._keyword = keyword
+
+    def commit(self, manifest: Manifest) -> None:
+        manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest.write(self.manifest_path)
+
+    # --- reading -------------------------------------------------------------------
+    def get(self, ids: list[str], with_vectors: bool = False) -> dict[str, Any]:
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        return self.collection.get(ids=ids, include=include)
+
+    def dense(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> dict[str, Any]:
+        return self.collection.query(
+            query_embeddings=[vector],
+            n_results=n,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+
+
+def _swap_dirs(staging: Path, target: Path) -> None:
+    """Replace `target` with `staging`: the old folder stays whole until the new one is in place."""
+    import shutil
+
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
