@@ -116,8 +116,6 @@ def make_embedder(settings: Settings) -> Embedder:
 
     base_url = settings.embeddings_base_url or settings.llm_base_url
     if base_url is None and settings.openai_api_key is None:
-        raise ConfigError(
-            "ASSISTANT_EMBEDDINGS=openai needs OPENAI_API_KEY (or ASSISTANT_EMBEDDINGS_BASE_URL)"
-        )
+        raise ConfigError("ASSISTANT_EMBEDDINGS=openai needs OPENAI_API_KEY (or ASSISTANT_EMBEDDINGS_BASE_URL)")
     client = openai_client(settings, base_url=base_url)
     return OpenAIEmbedder(settings.embeddings_model or DEFAULT_OPENAI_EMBEDDING_MODEL, client)

@@ -45,10 +45,7 @@ def select_evidence(
             chosen.setdefault(number, []).append(span)
         if sum(len(spans) for spans in chosen.values()) >= max_sentences:
             break
-    return [
-        passages[number].model_copy(update={"evidence": sorted(spans)})
-        for number, spans in sorted(chosen.items())
-    ]
+    return [passages[number].model_copy(update={"evidence": sorted(spans)}) for number, spans in sorted(chosen.items())]
 
 
 def excerpt(passage: Passage) -> str:

@@ -161,9 +161,7 @@ def _reconcile(index: Index, manifest: Manifest) -> None:
 
 
 class _Builder:
-    def __init__(
-        self, index: Index, manifest: Manifest, embedder: Embedder, progress: Progress | None
-    ) -> None:
+    def __init__(self, index: Index, manifest: Manifest, embedder: Embedder, progress: Progress | None) -> None:
         self.index, self.manifest, self.embedder = index, manifest, embedder
         self.progress = progress or (lambda event, count: None)
         self.report = BuildReport()
@@ -178,9 +176,7 @@ class _Builder:
                 continue
             self.progress("article", 1)
             if item.doc_id in seen:
-                self.report.problems.append(
-                    Problem(item.path, f"duplicate article id {item.doc_id!r}: skipped")
-                )
+                self.report.problems.append(Problem(item.path, f"duplicate article id {item.doc_id!r}: skipped"))
                 continue
             seen.add(item.doc_id)
             digest = article_hash(item, self.manifest)

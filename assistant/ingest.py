@@ -44,9 +44,7 @@ def load_articles(paths: Iterable[Path]) -> Iterator[Article | Problem]:
             if isinstance(path, Problem):
                 yield path
                 continue
-            doc_id = (
-                path.name if root.is_file() else f"{root.resolve().name}/{path.relative_to(root).as_posix()}"
-            )
+            doc_id = path.name if root.is_file() else f"{root.resolve().name}/{path.relative_to(root).as_posix()}"
             try:
                 yield from _load_file(path, doc_id)
             except OSError as error:
@@ -56,9 +54,7 @@ def load_articles(paths: Iterable[Path]) -> Iterator[Article | Problem]:
 def _discover(root: Path) -> Iterator[Path | Problem]:
     if root.is_file():
         yield (
-            root
-            if root.suffix.lower() in SUFFIXES
-            else Problem(str(root), f"unsupported file type {root.suffix!r}")
+            root if root.suffix.lower() in SUFFIXES else Problem(str(root), f"unsupported file type {root.suffix!r}")
         )
         return
     seen: set[tuple[int, int]] = set()

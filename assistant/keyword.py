@@ -33,9 +33,7 @@ class KeywordIndex:
     `metadatas` (outlet, timestamp) lets filters mask the scores before ranking.
     """
 
-    def __init__(
-        self, chunk_ids: list[str], metadatas: list[dict[str, Any]], retriever: object | None
-    ) -> None:
+    def __init__(self, chunk_ids: list[str], metadatas: list[dict[str, Any]], retriever: object | None) -> None:
         self.chunk_ids = chunk_ids
         self.metadatas = metadatas
         self._retriever = retriever

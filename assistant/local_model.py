@@ -61,9 +61,7 @@ def _assemble(parts: list[Path], target: Path) -> None:
                         digest.update(block)
                         out.write(block)
         if digest.hexdigest() != MODEL_SHA256:
-            raise ModelError(
-                "the bundled model's parts do not add up to the expected SHA-256: reinstall them"
-            )
+            raise ModelError("the bundled model's parts do not add up to the expected SHA-256: reinstall them")
         os.replace(temp, target)
     finally:
         if os.path.exists(temp):

@@ -61,7 +61,9 @@ class Citation(_Model):
 
 
 class Retrieved(_Model):
-    n: int
+    """A retrieved chunk; `n` is its number in the prompt, None if no sentence of it was shown."""
+
+    n: int | None
     chunk_id: str
     doc_id: str
     score: float

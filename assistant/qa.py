@@ -75,9 +75,7 @@ class Assistant:
             self._chat_model = make_chat_model(self.settings)
         return self._chat_model
 
-    def retrieve(
-        self, question: str, top_k: int | None = None, filters: Filters | None = None
-    ) -> list[Passage]:
+    def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         return retrieve(
             question,
             self.index,
@@ -97,23 +95,21 @@ class Assistant:
         """Answer `question`, passing the answer text to `on_text` as it is generated."""
         sink = on_text or (lambda text: None)
         started = time.perf_counter()
-        passages = self.retrieve(question, top_k, filters)
-        if passages:
-            passages = select_evidence(
-                question, passages, self.embedder, self.settings.max_evidence_sentences
-            )
+        retrieved_passages = self.retrieve(question, top_k, filters)
+        passages = select_evidence(question, retrieved_passages, self.embedder, self.settings.max_evidence_sentences)
         timings = {"retrieval_s": time.perf_counter() - started}
         models = {"embeddings": self.embedder.model_id}
+        numbers = {p.chunk.chunk_id: n for n, p in enumerate(passages, 1)}
         retrieved = [
             Retrieved(
-                n=n,
+                n=numbers.get(p.chunk.chunk_id),
                 chunk_id=p.chunk.chunk_id,
                 doc_id=p.chunk.doc_id,
                 score=p.score,
                 similarity=p.similarity,
                 keyword_score=p.keyword_score,
             )
-            for n, p in enumerate(passages, 1)
+            for p in retrieved_passages
         ]
         if not passages:  # nothing relevant: no need to ask the model
             sink(REFUSAL)
@@ -130,9 +126,7 @@ class Assistant:
         models["llm"] = self.chat_model.model_id
         stream = _AnswerStream(valid=set(range(1, len(passages) + 1)), sink=sink)
         generation_started = time.perf_counter()
-        for piece in self.chat_model.stream(
-            build_messages(question, passages), self.settings.max_answer_tokens
-        ):
+        for piece in self.chat_model.stream(build_messages(question, passages), self.settings.max_answer_tokens):
             if "first_token_s" not in timings:
                 timings["first_token_s"] = time.perf_counter() - started
             stream.feed(piece)

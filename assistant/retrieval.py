@@ -26,12 +26,8 @@ class Filters:
     until: str | None = None
 
     @classmethod
-    def parse(
-        cls, sources: list[str] | None = None, since: str | None = None, until: str | None = None
-    ) -> Filters:
-        return cls(
-            tuple(sources or ()), _date_option("--since", since), _date_option("--until", until, end=True)
-        )
+    def parse(cls, sources: list[str] | None = None, since: str | None = None, until: str | None = None) -> Filters:
+        return cls(tuple(sources or ()), _date_option("--since", since), _date_option("--until", until, end=True))
 
     def where(self) -> dict[str, Any] | None:
         """The Chroma `where` clause."""
@@ -102,6 +98,8 @@ def retrieve(
         for rank, cid in enumerate(ranking):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     ranked = sorted(fused, key=lambda cid: -fused[cid])
+    if not ranked:
+        return []
 
     stored = index.get(ranked[: top_k * 4], with_vectors=True)
     by_id = {cid: i for i, cid in enumerate(stored["ids"])}
@@ -114,9 +112,7 @@ def retrieve(
         cosine = similarity.get(cid, float(np.dot(stored["embeddings"][row], query)))
         if cosine < min_similarity:
             continue
-        passages.append(
-            _passage(cid, stored["documents"][row], metadata, fused[cid], cosine, keyword_score.get(cid))
-        )
+        passages.append(_passage(cid, stored["documents"][row], metadata, fused[cid], cosine, keyword_score.get(cid)))
         if len(passages) == top_k:
             break
     return passages

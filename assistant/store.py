@@ -174,9 +174,7 @@ class Index:
         return self._keyword
 
     # --- writing -------------------------------------------------------------------
-    def add(
-        self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray
-    ) -> None:
+    def add(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray) -> None:
         step = self.collection._client.get_max_batch_size()
         for begin in range(0, len(ids), step):
             end = begin + step
@@ -189,6 +187,8 @@ class Index:
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
+        if not ids:
+            return
         step = self.collection._client.get_max_batch_size()
         for begin in range(0, len(ids), step):
             self.collection.delete(ids=ids[begin : begin + step])

@@ -11,9 +11,7 @@ from assistant.models import Answer
 
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object instead of text.")
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to retrieve.")] = None,
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")

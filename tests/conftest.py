@@ -1,0 +1,76 @@
+"""Shared fixtures: hermetic settings, the real local embedder, a real index of the sample articles."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.embeddings import LocalEmbedder
+from assistant.indexer import build_index
+from assistant.settings import Settings
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "examples" / "articles"
+DAESH = "What did the US say about Russia and Daesh?"
+ALEPPO = "What did China say about the siege of Aleppo?"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No user config file, no API key, no stray ASSISTANT_* setting from the machine."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_") or name == "OPENAI_API_KEY":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index")
+
+
+class CountingEmbedder:
+    """The real local embedder, counting the texts it embeds."""
+
+    def __init__(self, inner: LocalEmbedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="session")
+def local_embedder() -> LocalEmbedder:
+    return LocalEmbedder()
+
+
+@pytest.fixture
+def embedder(local_embedder: LocalEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(local_embedder)
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, local_embedder: LocalEmbedder) -> Path:
+    """An index of the sample articles, built once per session (copy it before writing)."""
+    folder = tmp_path_factory.mktemp("sample") / "index"
+    build_index([SAMPLES], Settings(index_dir=folder), embedder=local_embedder)
+    return folder
+
+
+@pytest.fixture
+def sample_settings(sample_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings over a private copy of the sample index (also exported for CLI runs)."""
+    folder = tmp_path / "sample-index"
+    shutil.copytree(sample_index_dir, folder)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(folder))
+    yield Settings(index_dir=folder)

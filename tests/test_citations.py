@@ -1,0 +1,96 @@
+"""Citation markers: parsing, dropping invalid ones (also while streaming), quoting, refusals."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.citations import claims, drop_invalid_markers, parse_markers, resolve, uncited
+from assistant.models import Chunk, Passage
+from assistant.qa import REFUSAL, _AnswerStream, is_refusal
+
+
+def test_parse_markers() -> None:
+    assert parse_markers("A [1]. B [2, 3] and [Source 4]; again [1]. Not [Islamic State] or [x].") == [1, 2, 3, 4]
+
+
+def test_invalid_markers_are_removed() -> None:
+    text, removed = drop_invalid_markers("Russia was welcomed [2][7]. It was said [9]. Both [1, 9].", {1, 2})
+    assert text == "Russia was welcomed [2]. It was said. Both [1]."
+    assert removed == [7, 9, 9]
+
+
+def test_claims_take_markers_placed_after_the_full_stop() -> None:
+    result = claims("The UN welcomed the pledge. [2] Aleppo is besieged [3]. No citation here at all.")
+    assert [(c.text, c.cites) for c in result] == [
+        ("The UN welcomed the pledge.", (2,)),
+        ("Aleppo is besieged.", (3,)),
+        ("No citation here at all.", ()),
+    ]
+    assert uncited("The UN welcomed the pledge [1]. It was a long day for everyone.") == [
+        "It was a long day for everyone."
+    ]
+
+
+def passage(text: str, start: int, evidence: list[tuple[int, int]]) -> Passage:
+    chunk = Chunk(chunk_id=f"c{start}", doc_id="doc", text=text, char_start=start, char_end=start + len(text))
+    return Passage(chunk=chunk, title="T", source="S", evidence=evidence)
+
+
+def test_a_citation_quotes_the_best_matching_evidence_sentence_with_article_offsets() -> None:
+    text = "Turkey opened its airbase. The US would welcome Russia's interest in fighting the group. Spain stays."
+    spans = [(0, 26), (27, 88), (89, 101)]
+    citations = resolve("The US said it would welcome Russia's interest [1].", [passage(text, 500, spans)])
+    (citation,) = citations
+    assert citation.quote == "The US would welcome Russia's interest in fighting the group."
+    assert (citation.char_start, citation.char_end) == (527, 588)
+    assert citation.n == 1 and citation.chunk_id == "c500"
+
+
+@given(st.text(max_size=300), st.sets(st.integers(0, 20), max_size=5))
+def test_marker_handling_never_fails_and_leaves_only_valid_markers(text: str, valid: set[int]) -> None:
+    cleaned, _ = drop_invalid_markers(text, valid)
+    assert set(parse_markers(cleaned)) <= valid
+    claims(cleaned)
+
+
+def test_refusals_are_recognised() -> None:
+    assert is_refusal("I don't know based on these articles.")
+    assert is_refusal("The sources do not mention China's position [1].")
+    assert is_refusal("China did not say anything about the siege of Aleppo. [1]")
+    assert is_refusal("China's position is not mentioned in the articles.")
+    assert not is_refusal("The US said it would welcome Russia's interest [1].")
+    assert not is_refusal("The minister said the aid was not provided on time [2].")
+
+
+def stream(pieces: list[str], valid: set[int]) -> tuple[str, str, list[int], bool]:
+    shown: list[str] = []
+    editor = _AnswerStream(valid, shown.append)
+    for piece in pieces:
+        editor.feed(piece)
+    text, removed = editor.finish()
+    return "".join(shown), text, removed, bool(editor.refused)
+
+
+def test_streaming_drops_invalid_markers_before_they_are_shown() -> None:
+    pieces = [
+        "The US ",
+        "said it would welcome Russia's interest in the fight against the group ",
+        "[",
+        "7",
+        "] and ",
+        "the UN welcomed the pledge [",
+        "1",
+        "].",
+        " Nothing else",
+        " happened [2].",
+    ]
+    shown, text, removed, refused = stream(pieces, {1, 2})
+    assert shown == text
+    assert "[7]" not in shown and "[1]" in shown and "[2]" in shown
+    assert removed == [7] and not refused
+
+
+def test_streaming_replaces_a_refusal_with_the_standard_sentence() -> None:
+    shown, _, _, refused = stream(["I don't", " know based on", " these articles."], {1})
+    assert refused and shown == REFUSAL

@@ -1,0 +1,121 @@
+"""The index, with the real local embedder and a real Chroma store in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DAESH, SAMPLES, CountingEmbedder
+
+from assistant.errors import IndexMismatchError, IndexMissingError, InputError
+from assistant.indexer import build_index, index_status
+from assistant.qa import Assistant
+from assistant.retrieval import Filters
+from assistant.settings import Settings
+from assistant.store import IndexDir
+
+
+def records(*rows: dict[str, str]) -> str:
+    return "\n".join(json.dumps(row) for row in rows) + "\n"
+
+
+def article(doc_id: str, source: str, date: str, body: str) -> dict[str, str]:
+    return {"id": doc_id, "title": f"Title {doc_id}", "source": source, "published_at": date, "url": "", "body": body}
+
+
+def test_build_then_unchanged_articles_are_not_embedded_again(
+    tmp_path: Path, settings: Settings, embedder: CountingEmbedder
+) -> None:
+    corpus = tmp_path / "articles"
+    shutil.copytree(SAMPLES, corpus)
+    first = build_index([corpus], settings, embedder=embedder)
+    assert (first.articles, first.added, first.problems) == (2, 2, [])
+    assert first.chunks == first.chunks_embedded == len(embedder.texts) > 2
+
+    embedder.texts.clear()
+    second = build_index(None, settings, embedder=embedder)  # the remembered paths
+    assert (second.unchanged, second.added, second.chunks_embedded, embedder.texts) == (2, 0, 0, [])
+
+    changed = corpus / "un-welcomes-turkey-russia-pledge.txt"
+    changed.write_text(changed.read_text() + "\nA new closing sentence about the talks.\n")
+    (corpus / "turkey-keen-to-cooperate-with-russia.txt").unlink()
+    (corpus / "new.md").write_text("# A new article\n\nIt talks about something else entirely.\n")
+    third = build_index([corpus], settings, embedder=embedder)
+    assert (third.added, third.updated, third.removed, third.unchanged) == (1, 1, 1, 0)
+    assert all("Turkey keen" not in text for text in embedder.texts)
+    status = index_status(settings)
+    assert status.articles == 2 and status.chunks == third.chunks
+    assert status.paths == [str(corpus.resolve())]
+    index = IndexDir(settings.index_dir).open()
+    assert index.stored_ids() == index.manifest().chunk_ids()
+    assert set(index.keyword.chunk_ids) == index.stored_ids()
+
+
+def test_rebuild_starts_a_new_generation_and_keeps_the_same_content(
+    settings: Settings, embedder: CountingEmbedder
+) -> None:
+    build_index([SAMPLES], settings, embedder=embedder)
+    old = IndexDir(settings.index_dir).open().directory
+    embedder.texts.clear()
+    report = build_index(None, settings, rebuild=True, embedder=embedder)
+    new = IndexDir(settings.index_dir).open().directory
+    assert new != old and not old.exists()
+    assert report.chunks_embedded == report.chunks == len(embedder.texts)
+
+
+def test_no_index_and_no_paths_are_clear_errors(settings: Settings, embedder: CountingEmbedder) -> None:
+    with pytest.raises(IndexMissingError, match="assistant index build"):
+        index_status(settings)
+    with pytest.raises(InputError, match="no paths"):
+        build_index(None, settings, embedder=embedder)
+
+
+def test_an_index_of_another_embedding_model_is_refused(sample_settings: Settings) -> None:
+    class OtherModel:
+        model_id = "openai:text-embedding-3-small"
+
+        def embed(self, texts: list[str]):  # pragma: no cover - never reached
+            raise AssertionError
+
+    with pytest.raises(IndexMismatchError, match="index rebuild"):
+        Assistant(sample_settings, embedder=OtherModel()).retrieve(DAESH)  # type: ignore[arg-type]
+    with pytest.raises(IndexMismatchError):
+        build_index(None, sample_settings, embedder=OtherModel())  # type: ignore[arg-type]
+
+
+def test_hybrid_retrieval_finds_the_state_department_passage(sample_settings: Settings, local_embedder) -> None:
+    passages = Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH, top_k=4)
+    assert any("State Department" in p.chunk.text for p in passages[:3])
+    assert all(p.similarity is not None for p in passages)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_unrelated_questions_retrieve_nothing(sample_settings: Settings, local_embedder) -> None:
+    assert Assistant(sample_settings, embedder=local_embedder).retrieve("Best sourdough bread recipe?") == []
+
+
+def test_filters_on_outlet_and_dates(tmp_path: Path, settings: Settings, local_embedder) -> None:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(
+        records(
+            article("v1", "The Verge", "2023-11-24T10:00:00+00:00", "Apple shipped a new iPhone update on Friday."),
+            article("f1", "Fortune", "2023-10-02T10:00:00+00:00", "Apple shares rose after the iPhone launch."),
+            article("f2", "Fortune", "2023-12-05T10:00:00+00:00", "Apple faced an iPhone lawsuit in December."),
+        )
+    )
+    build_index([path], settings, embedder=local_embedder)
+    assistant = Assistant(settings, embedder=local_embedder)
+
+    def docs(**options: object) -> set[str]:
+        return {p.chunk.doc_id for p in assistant.retrieve("Apple iPhone", filters=Filters.parse(**options))}
+
+    assert docs() == {"v1", "f1", "f2"}
+    assert docs(sources=["fortune"]) == {"f1", "f2"}
+    assert docs(since="2023-11-01") == {"v1", "f2"}
+    assert docs(until="2023-11-24") == {"v1", "f1"}  # a bare date includes that whole day
+    assert docs(sources=["Fortune"], since="2023-11-01", until="2023-12-31") == {"f2"}
+    assert docs(sources=["Wired"]) == set()
+    with pytest.raises(InputError, match="--since"):
+        Filters.parse(since="last autumn-ish")

@@ -1,0 +1,69 @@
+"""The answer pipeline with a scripted chat model (our own boundary); real index and embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conftest import DAESH
+
+from assistant.llm import Messages
+from assistant.qa import REFUSAL, Assistant
+from assistant.resources import load_prompt, prompt_dir
+from assistant.settings import Settings
+
+
+class ScriptedModel:
+    model_id = "scripted"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.prompts: list[Messages] = []
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        self.prompts.append(messages)
+        reply = self.replies.pop(0)
+        for start in range(0, len(reply), 7):
+            yield reply[start : start + 7]
+
+
+def test_prompt_templates_use_only_known_placeholders() -> None:
+    expected = {
+        "system": set(),
+        "question": {"sources", "question"},
+        "source": {"n", "title", "source", "date", "text"},
+    }
+    for name, placeholders in expected.items():
+        found = {
+            m.group("named") or m.group("braced")
+            for m in load_prompt(name).pattern.finditer(load_prompt(name).template)
+        }
+        assert found - {None} == placeholders, name
+    assert {p.stem for p in prompt_dir().glob("*.txt")} == set(expected)
+
+
+def test_answer_keeps_valid_citations_and_drops_invented_ones(sample_settings: Settings, local_embedder) -> None:
+    model = ScriptedModel("The US would welcome Russia's interest in fighting the group [1][9]. It said more.")
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(DAESH)
+    assert not answer.refused
+    assert answer.answer == "The US would welcome Russia's interest in fighting the group [1]. It said more."
+    assert answer.removed_markers == [9]
+    assert answer.uncited_sentences == []  # "It said more." is too short to be a claim
+    (citation,) = answer.citations
+    assert citation.n == 1 and citation.chunk_id == answer.retrieved[0].chunk_id
+    user_prompt = model.prompts[0][1]["content"]
+    assert citation.quote in user_prompt  # the quote is a sentence the model was shown
+    assert DAESH in user_prompt and "[1]" in user_prompt
+
+
+def test_a_model_refusal_becomes_refused_true(sample_settings: Settings, local_embedder) -> None:
+    shown: list[str] = []
+    model = ScriptedModel("I don't know based on these articles.")
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(DAESH, on_text=shown.append)
+    assert answer.refused and answer.answer == REFUSAL and answer.citations == []
+    assert "".join(shown) == REFUSAL
+
+
+def test_nothing_relevant_is_refused_without_calling_the_model(sample_settings: Settings, local_embedder) -> None:
+    model = ScriptedModel()
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask("Best sourdough recipe?")
+    assert answer.refused and answer.retrieved == [] and model.prompts == []
