@@ -119,3 +119,14 @@ def test_filters_on_outlet_and_dates(tmp_path: Path, settings: Settings, local_e
     assert docs(sources=["Wired"]) == set()
     with pytest.raises(InputError, match="--since"):
         Filters.parse(since="last autumn-ish")
+
+
+def test_langchain_retriever_returns_documents_with_offsets(sample_settings: Settings) -> None:
+    from assistant.langchain_retriever import ArticleRetriever
+
+    docs = ArticleRetriever(settings=sample_settings, top_k=3).invoke(DAESH)
+    assert 0 < len(docs) <= 3
+    assert any("State Department" in doc.page_content for doc in docs)
+    first = docs[0].metadata
+    assert first["char_end"] - first["char_start"] == len(docs[0].page_content)
+    assert first["doc_id"].startswith("articles/")

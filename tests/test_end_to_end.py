@@ -1,0 +1,76 @@
+"""End to end with the real embedded LLM over the sample articles (no network, no key)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ALEPPO, DAESH, SAMPLES
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.ingest import load_articles
+from assistant.llm import make_chat_model
+from assistant.models import Answer, Article
+from assistant.qa import Assistant
+from assistant.settings import Settings
+
+pytestmark = pytest.mark.llm
+
+
+@pytest.fixture(scope="session")
+def local_llm():
+    return make_chat_model(Settings())
+
+
+def assert_cites_the_state_department(answer: Answer) -> None:
+    assert not answer.refused, answer.answer
+    assert answer.citations, answer.answer
+    articles = {a.doc_id: a for a in load_articles([SAMPLES]) if isinstance(a, Article)}
+    for citation in answer.citations:  # every quote is an exact slice of its article
+        assert articles[citation.doc_id].text[citation.char_start : citation.char_end] == citation.quote
+    assert any("State Department" in c.quote and "Russia" in c.quote for c in answer.citations), answer.citations
+    assert "Russia" in answer.answer
+
+
+def test_daesh_question_is_answered_with_a_state_department_citation(
+    sample_settings: Settings, local_embedder, local_llm
+) -> None:
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm).ask(DAESH)
+    assert_cites_the_state_department(answer)
+    assert answer.models["llm"] == "local:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+def test_aleppo_question_is_refused(sample_settings: Settings, local_embedder, local_llm) -> None:
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm).ask(ALEPPO)
+    assert answer.refused, answer.answer
+    assert answer.citations == []
+
+
+def test_cli_ask_json(sample_settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["ask", DAESH, "--json", "-k", "4"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) >= {"question", "answer", "refused", "citations", "retrieved", "timings", "models"}
+    assert set(data["citations"][0]) == {
+        "n",
+        "doc_id",
+        "title",
+        "source",
+        "published_at",
+        "url",
+        "chunk_id",
+        "char_start",
+        "char_end",
+        "quote",
+    }
+    assert_cites_the_state_department(Answer.model_validate(data))
+    assert len(data["retrieved"]) <= 4
+
+
+def test_cli_ask_prints_the_answer_then_its_sources(sample_settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["ask", DAESH])
+    assert result.exit_code == 0, result.output
+    answer, _, sources = result.stdout.partition("\nSources\n")
+    assert "[1]" in answer or "[2]" in answer or "[3]" in answer
+    assert "State Department" in sources and "“" in sources
