@@ -21,6 +21,10 @@ class ChatModel(Protocol):
         """The reply, piece by piece, at temperature 0."""
         ...
 
+    def count_tokens(self, messages: Messages) -> int | None:
+        """Prompt tokens of `messages`, where the model can tell."""
+        ...
+
 
 class LocalModel:
     """A GGUF model run in-process by llama-cpp-python."""
@@ -53,6 +57,10 @@ class LocalModel:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {self.path}: {error}") from None
 
+    def count_tokens(self, messages: Messages) -> int | None:
+        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
+
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         response = self._llama.create_chat_completion(
             messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
@@ -69,16 +77,28 @@ class OpenAIModel:
         self.client = client
         self.model = model
         self.model_id = f"openai:{model}"
+        self.prompt_tokens: int | None = None
+
+    def count_tokens(self, messages: Messages) -> int | None:
+        return self.prompt_tokens  # reported by the server with the last streamed answer
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         import openai
 
         try:
             response = self.client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+                model=self.model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stream=True,
+                stream_options={"include_usage": True},
             )
             finished = False
+            self.prompt_tokens = None
             for part in response:
+                if getattr(part, "usage", None):
+                    self.prompt_tokens = part.usage.prompt_tokens
                 if not part.choices:
                     continue
                 choice = part.choices[0]

@@ -80,4 +80,5 @@ class Answer(_Model):
     removed_markers: list[int] = Field(default_factory=list)
     retrieved: list[Retrieved] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int | None = None
     models: dict[str, str] = Field(default_factory=dict)

@@ -93,67 +93,69 @@ class Assistant:
         on_text: TextSink | None = None,
     ) -> Answer:
         """Answer `question`, passing the answer text to `on_text` as it is generated."""
-        sink = on_text or (lambda text: None)
         started = time.perf_counter()
-        retrieved_passages = self.retrieve(question, top_k, filters)
+        passages = self.retrieve(question, top_k, filters)
+        return self.answer(question, passages, on_text, retrieval_s=time.perf_counter() - started)
+
+    def answer(
+        self,
+        question: str,
+        retrieved_passages: list[Passage],
+        on_text: TextSink | None = None,
+        retrieval_s: float = 0.0,
+    ) -> Answer:
+        """Answer `question` from passages already retrieved for it."""
+        sink = on_text or (lambda text: None)
+        started = time.perf_counter() - retrieval_s
         passages = select_evidence(question, retrieved_passages, self.embedder, self.settings.max_evidence_sentences)
         timings = {"retrieval_s": time.perf_counter() - started}
-        models = {"embeddings": self.embedder.model_id}
         numbers = {p.chunk.chunk_id: n for n, p in enumerate(passages, 1)}
-        retrieved = [
-            Retrieved(
-                n=numbers.get(p.chunk.chunk_id),
-                chunk_id=p.chunk.chunk_id,
-                doc_id=p.chunk.doc_id,
-                score=p.score,
-                similarity=p.similarity,
-                keyword_score=p.keyword_score,
-            )
-            for p in retrieved_passages
-        ]
+        result = Answer(
+            question=question,
+            answer=REFUSAL,
+            refused=True,
+            retrieved=[
+                Retrieved(
+                    n=numbers.get(p.chunk.chunk_id),
+                    chunk_id=p.chunk.chunk_id,
+                    doc_id=p.chunk.doc_id,
+                    score=p.score,
+                    similarity=p.similarity,
+                    keyword_score=p.keyword_score,
+                )
+                for p in retrieved_passages
+            ],
+            models={"embeddings": self.embedder.model_id},
+        )
         if not passages:  # nothing relevant: no need to ask the model
             sink(REFUSAL)
             timings["total_s"] = time.perf_counter() - started
-            return Answer(
-                question=question,
-                answer=REFUSAL,
-                refused=True,
-                retrieved=retrieved,
-                timings=_rounded(timings),
-                models=models,
-            )
+            return result.model_copy(update={"timings": _rounded(timings)})
 
-        models["llm"] = self.chat_model.model_id
+        messages = build_messages(question, passages)
         stream = _AnswerStream(valid=set(range(1, len(passages) + 1)), sink=sink)
         generation_started = time.perf_counter()
-        for piece in self.chat_model.stream(build_messages(question, passages), self.settings.max_answer_tokens):
+        for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
             if "first_token_s" not in timings:
                 timings["first_token_s"] = time.perf_counter() - started
             stream.feed(piece)
         text, removed = stream.finish()
         timings["generation_s"] = time.perf_counter() - generation_started
         timings["total_s"] = time.perf_counter() - started
-
-        if stream.refused:
-            return Answer(
-                question=question,
-                answer=REFUSAL,
-                refused=True,
-                retrieved=retrieved,
-                timings=_rounded(timings),
-                models=models,
-            )
-        return Answer(
-            question=question,
-            answer=text,
-            refused=False,
-            citations=resolve(text, passages),
-            uncited_sentences=uncited(text),
-            removed_markers=removed,
-            retrieved=retrieved,
-            timings=_rounded(timings),
-            models=models,
-        )
+        update = {
+            "timings": _rounded(timings),
+            "models": {**result.models, "llm": self.chat_model.model_id},
+            "prompt_tokens": self.chat_model.count_tokens(messages),
+        }
+        if not stream.refused:
+            update |= {
+                "answer": text,
+                "refused": False,
+                "citations": resolve(text, passages),
+                "uncited_sentences": uncited(text),
+                "removed_markers": removed,
+            }
+        return result.model_copy(update=update)
 
 
 def build_messages(question: str, passages: list[Passage]) -> Messages:

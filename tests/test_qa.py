@@ -25,6 +25,9 @@ class ScriptedModel:
         for start in range(0, len(reply), 7):
             yield reply[start : start + 7]
 
+    def count_tokens(self, messages: Messages) -> int | None:
+        return sum(len(m["content"].split()) for m in messages)
+
 
 def test_prompt_templates_use_only_known_placeholders() -> None:
     expected = {

@@ -37,11 +37,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from assistant.cli import ask, config, index  # noqa: E402  (commands register on `app`)
+from assistant.cli import ask, config, evals, index  # noqa: E402
 
 app.add_typer(index.app, name="index")
 app.command("ask")(ask.ask)
 app.command("config")(config.config)
+app.command("eval")(evals.evaluate)
 
 
 def main() -> None:

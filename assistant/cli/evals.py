@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from assistant.cli.console import err, out
+
+
+def evaluate(
+    questions: Annotated[Path, typer.Argument(help="JSONL (or YAML) questions: id, question, answer, evidence...")],
+    corpus: Annotated[
+        Path | None, typer.Option(help="Index this corpus into a throw-away index first (reused if up to date).")
+    ] = None,
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only, no LLM.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="Also run the plain LangChain pipeline (needs --corpus).")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here (.md and .png beside it).")] = None,
+    compare: Annotated[Path | None, typer.Option(help="An earlier JSON report to show deltas against.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run scripted questions and score retrieval, answers, citations, refusals and cost."""
+    from assistant.evaluation import report as reports
+    from assistant.evaluation.harness import evaluate as run_evaluation
+    from assistant.settings import load_settings
+
+    previous = json.loads(compare.read_text()) if compare else None
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("questions", total=None)
+
+        def advance(stage: str, count: int) -> None:
+            if stage == "total":
+                progress.update(task, total=count)
+            else:
+                progress.advance(task, count)
+
+        result = run_evaluation(questions, load_settings(), corpus, retrieval_only, limit, baseline, advance)
+    if report:
+        for path in reports.write(result, report):
+            err.print(f"wrote {path}")
+    if json_output:
+        summaries = {name: p["summary"] for name, p in result["pipelines"].items()}
+        out.print_json(json.dumps({"questions": result["questions"], "seconds": result["seconds"], **summaries}))
+    else:
+        out.print(_table(result, reports))
+    if previous:
+        deltas = Table("pipeline", "metric", "before", "after", "delta", title="Compared with the earlier report")
+        for name, key, before, after in reports.compare(result, previous):
+            delta = f"{after - before:+.3f}" if before is not None and after is not None else ""
+            deltas.add_row(name, key, _fmt(before), _fmt(after), delta)
+        out.print(deltas)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _table(result: dict, reports) -> Table:  # type: ignore[no-untyped-def]
+    names = list(result["pipelines"])
+    table = Table("metric", *names, *(["ratio"] if len(names) == 2 else []), title=f"{result['questions']} questions")
+    for key, values in reports.rows(result):
+        ratio = [reports._ratio(values)] if len(names) == 2 else []
+        table.add_row(key, *(_fmt(v) for v in values), *ratio)
+    return table

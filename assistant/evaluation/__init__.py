@@ -1,0 +1,1 @@
+"""Scripted Q&A evaluations: `assistant eval` (retrieval, answers, citations, refusals, cost)."""

@@ -1,0 +1,75 @@
+"""`evaluate`: questions file + corpus -> a report of ours (and optionally the baseline)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation.pipelines import CachedChatModel, LangChainBaseline, OurPipeline, Pipeline
+from assistant.evaluation.questions import load_questions
+from assistant.evaluation.runner import run, summarise
+from assistant.llm import ChatModel, make_chat_model
+from assistant.settings import Settings
+
+Progress = Callable[[str, int], None]  # (stage, count): "total" announces, "done" advances
+
+
+def corpus_workspace(settings: Settings, corpus: Path) -> Path:
+    """A throw-away folder per corpus and chunking, reused while it is up to date."""
+    key = f"{corpus.resolve()}|{settings.chunk_size}|{settings.chunk_overlap}|{settings.embeddings}"
+    return settings.cache_dir / "eval" / hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def evaluate(
+    questions_file: Path,
+    settings: Settings,
+    corpus: Path | None = None,
+    retrieval_only: bool = False,
+    limit: int | None = None,
+    baseline: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    notify = progress or (lambda stage, count: None)
+    questions = load_questions(questions_file, limit)
+    workspace = corpus_workspace(settings, corpus) if corpus else None
+    if corpus and workspace:
+        from assistant.indexer import build_index
+
+        settings = settings.model_copy(update={"index_dir": workspace / "index"})
+        build_index([corpus], settings)
+
+    chat_model: ChatModel | None = None
+    if not retrieval_only:
+        chat_model = CachedChatModel(make_chat_model(settings), settings.cache_dir / "llm-cache")
+    pipelines: list[Pipeline] = [OurPipeline(settings, chat_model)]
+    if baseline:
+        if corpus is None or workspace is None:
+            from assistant.errors import InputError
+
+            raise InputError("--baseline needs --corpus (the baseline indexes the corpus its own way)")
+        pipelines.append(LangChainBaseline(settings, corpus, workspace / "baseline-chroma", chat_model))
+
+    report: dict[str, Any] = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "questions_file": str(questions_file),
+        "questions": len(questions),
+        "corpus": str(corpus) if corpus else None,
+        "retrieval_only": retrieval_only,
+        "settings": settings.masked(),
+        "pipelines": {},
+    }
+    notify("total", len(questions) * len(pipelines))
+    for pipeline in pipelines:
+        records = run(pipeline, questions, retrieval_only, on_done=lambda: notify("done", 1))
+        report["pipelines"][pipeline.name] = {
+            "chunk_size": pipeline.chunk_size,
+            "summary": summarise(records),
+            "records": records,
+        }
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report

@@ -1,0 +1,198 @@
+"""The pipelines an evaluation can run: ours, and the plain LangChain baseline a user would build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.llm import ChatModel, Messages
+from assistant.models import Answer, Chunk, Passage, Retrieved
+from assistant.qa import REFUSAL, Assistant, is_refusal
+from assistant.settings import Settings
+
+RETRIEVE_DEPTH = 20  # chunks retrieved per question for the Hits@k curve
+
+
+class Pipeline(Protocol):
+    name: str
+    chunk_size: int
+
+    def retrieve(self, question: str) -> list[Passage]:
+        """The top `RETRIEVE_DEPTH` chunks, best first."""
+        ...
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+
+class CachedChatModel:
+    """A chat model whose replies are kept on disk by prompt hash, so re-scoring a run is cheap."""
+
+    def __init__(self, inner: ChatModel, folder: Path) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.folder = folder
+        self.hit = False
+        self._tokens: int | None = None
+
+    def _path(self, messages: Messages, max_tokens: int) -> Path:
+        key = json.dumps([self.model_id, messages, max_tokens], sort_keys=True)
+        return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        path = self._path(messages, max_tokens)
+        if path.is_file():
+            self.hit = True
+            cached = json.loads(path.read_text())
+            self._tokens = cached.get("prompt_tokens")
+            yield cached["text"]
+            return
+        self.hit = False
+        pieces = []
+        for piece in self.inner.stream(messages, max_tokens):
+            pieces.append(piece)
+            yield piece
+        self._tokens = self.inner.count_tokens(messages)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"text": "".join(pieces), "prompt_tokens": self._tokens}))
+
+    def count_tokens(self, messages: Messages) -> int | None:
+        return self._tokens
+
+
+class OurPipeline:
+    name = "assistant"
+
+    def __init__(self, settings: Settings, chat_model: ChatModel | None = None) -> None:
+        self.settings = settings
+        self.chunk_size = settings.chunk_size
+        self.assistant = Assistant(settings, chat_model=chat_model)
+
+    def retrieve(self, question: str) -> list[Passage]:
+        return self.assistant.retrieve(question, top_k=RETRIEVE_DEPTH)
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        return self.assistant.answer(question, passages[: self.settings.top_k])
+
+
+class LangChainBaseline:
+    """RecursiveCharacterTextSplitter 1000/200, Chroma, the same embedder, top-4 similarity, a stuff prompt."""
+
+    name = "langchain-baseline"
+    chunk_size = 1000
+    top_k = 4
+    PROMPT = (
+        "Use the following pieces of context to answer the question at the end. "
+        "If you don't know the answer, just say that you don't know, don't try to make up an answer.\n\n"
+        "{context}\n\nQuestion: {question}\nHelpful Answer:"
+    )
+
+    def __init__(self, settings: Settings, corpus: Path, folder: Path, chat_model: ChatModel | None = None) -> None:
+        self.settings = settings
+        self.folder = folder
+        self.corpus = corpus
+        self._chat_model = chat_model
+        self._store: Any = None
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            self._store = self._open_or_build()
+        return self._store
+
+    def _open_or_build(self) -> Any:
+        from langchain_chroma import Chroma
+        from langchain_core.documents import Document
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from assistant.embeddings import make_embedder
+        from assistant.ingest import Problem, load_articles
+
+        embeddings = _LangChainEmbeddings(make_embedder(self.settings))
+        done = self.folder / "complete"
+        store = Chroma("baseline", embedding_function=embeddings, persist_directory=str(self.folder))
+        if done.is_file():
+            return store
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        documents = [
+            Document(
+                page_content=article.text,
+                metadata={"doc_id": article.doc_id, "title": article.title, "source": article.source},
+            )
+            for article in load_articles([self.corpus])
+            if not isinstance(article, Problem)
+        ]
+        chunks = splitter.split_documents(documents)
+        for begin in range(0, len(chunks), 1000):
+            store.add_documents(chunks[begin : begin + 1000])
+        done.write_text(str(len(chunks)))
+        return store
+
+    def retrieve(self, question: str) -> list[Passage]:
+        results = self.store.similarity_search_with_score(question, k=RETRIEVE_DEPTH)
+        return [
+            Passage(
+                chunk=Chunk(
+                    chunk_id=f"baseline-{rank}",
+                    doc_id=doc.metadata["doc_id"],
+                    text=doc.page_content,
+                    char_start=0,
+                    char_end=len(doc.page_content),
+                ),
+                title=doc.metadata.get("title", ""),
+                source=doc.metadata.get("source", ""),
+                score=float(-distance),
+            )
+            for rank, (doc, distance) in enumerate(results)
+        ]
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        from assistant.llm import make_chat_model
+
+        model = self._chat_model = self._chat_model or make_chat_model(self.settings)
+        context = "\n\n".join(p.chunk.text for p in passages[: self.top_k])
+        messages = [{"role": "user", "content": self.PROMPT.format(context=context, question=question)}]
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        pieces = []
+        for piece in model.stream(messages, self.settings.max_answer_tokens):
+            timings.setdefault("first_token_s", round(time.perf_counter() - started, 3))
+            pieces.append(piece)
+        timings["generation_s"] = round(time.perf_counter() - started, 3)
+        text = "".join(pieces).strip()
+        refused = is_refusal(text)
+        return Answer(
+            question=question,
+            answer=REFUSAL if refused else text,
+            refused=refused,
+            retrieved=[
+                Retrieved(
+                    n=n,
+                    chunk_id=p.chunk.chunk_id,
+                    doc_id=p.chunk.doc_id,
+                    score=p.score,
+                    similarity=None,
+                    keyword_score=None,
+                )
+                for n, p in enumerate(passages[: self.top_k], 1)
+            ],
+            timings=timings,
+            prompt_tokens=model.count_tokens(messages),
+            models={"llm": model.model_id},
+        )
+
+
+class _LangChainEmbeddings:
+    """Our embedder behind LangChain's `Embeddings` interface."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed([text])[0].tolist()

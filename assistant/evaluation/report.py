@@ -1,0 +1,138 @@
+"""Evaluation reports: JSON (every question), Markdown summary, PNG plot, and comparisons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+Report = dict[str, Any]
+
+# The headline figures, in the order tables show them.
+HEADLINE = [
+    "hits@1",
+    "hits@4",
+    "hits@10",
+    "mrr@10",
+    "map@10",
+    "evidence_recall@10",
+    "all_evidence@10",
+    "article_hits@10",
+    "article_recall@10",
+    "accuracy_answerable",
+    "accuracy_short_text",
+    "accuracy_yes_no",
+    "refusal_rate_unanswerable",
+    "false_refusal_rate",
+    "citation_validity",
+    "citation_precision",
+    "answers_with_citation",
+    "median_retrieval_s",
+    "median_first_token_s",
+    "median_generation_s",
+    "mean_prompt_tokens",
+]
+
+
+def rows(report: Report) -> list[tuple[str, list[float | None]]]:
+    """(metric, value per pipeline) for the headline metrics any pipeline has."""
+    overall = [p["summary"]["overall"] for p in report["pipelines"].values()]
+    return [(key, [o.get(key) for o in overall]) for key in HEADLINE if any(o.get(key) is not None for o in overall)]
+
+
+def _ratio(values: list[float | None]) -> str:
+    if len(values) == 2 and values[0] is not None and values[1]:
+        return f"{values[0] / values[1]:.2f}x"
+    return ""
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def markdown(report: Report) -> str:
+    names = list(report["pipelines"])
+    chunk_sizes = ", ".join(f"{name}: {p['chunk_size']}" for name, p in report["pipelines"].items())
+    lines = [
+        f"# Evaluation: {report['questions_file']}",
+        "",
+        f"{report['questions']} questions; corpus {report.get('corpus') or '(the configured index)'}; "
+        f"chunk size in characters: {chunk_sizes}; {report['seconds']:.0f} s.",
+        "",
+        "| metric | " + " | ".join(names) + (" | ratio |" if len(names) == 2 else ""),
+        "|---|" + "---|" * len(names) + ("---|" if len(names) == 2 else ""),
+    ]
+    for key, values in rows(report):
+        ratio = f" {_ratio(values)} |" if len(names) == 2 else ""
+        lines.append(f"| {key} | " + " | ".join(_cell(v) for v in values) + " |" + ratio)
+    for name, pipeline in report["pipelines"].items():
+        lines += [
+            "",
+            f"## {name}: by question type",
+            "",
+            "| type | questions | hits@10 | evidence_recall@10 | all_evidence@10 | accuracy |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind, group in pipeline["summary"]["by_type"].items():
+            accuracy = group.get("accuracy_answerable", group.get("refusal_rate_unanswerable"))
+            lines.append(
+                f"| {kind} | {group['questions']} | {_cell(group.get('hits@10'))} | "
+                f"{_cell(group.get('evidence_recall@10'))} | {_cell(group.get('all_evidence@10'))} | {_cell(accuracy)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: Report, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (hits_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name, pipeline in report["pipelines"].items():
+        overall = pipeline["summary"]["overall"]
+        ks = [k for k in range(1, 21) if overall.get(f"hits@{k}") is not None]
+        hits_axis.plot(ks, [overall[f"hits@{k}"] for k in ks], marker="o", label=name)
+    hits_axis.set(title="Hits@k (answerable questions)", xlabel="k", ylabel="Hits@k", ylim=(0, 1.02))
+    hits_axis.grid(alpha=0.3)
+    hits_axis.legend()
+    names = list(report["pipelines"])
+    kinds = sorted({k for p in report["pipelines"].values() for k in p["summary"]["by_type"]})
+    width = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        groups = report["pipelines"][name]["summary"]["by_type"]
+        values = [
+            groups.get(k, {}).get("accuracy_answerable") or groups.get(k, {}).get("refusal_rate_unanswerable") or 0
+            for k in kinds
+        ]
+        accuracy_axis.bar([x + i * width for x in range(len(kinds))], values, width, label=name)
+    accuracy_axis.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(kinds))], kinds, rotation=15)
+    accuracy_axis.set(title="Accuracy per question type (null: refusal rate)", ylim=(0, 1.02))
+    accuracy_axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def write(report: Report, path: Path) -> list[Path]:
+    """The JSON report at `path`, with its .md summary and .png plot beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    summary = path.with_suffix(".md")
+    summary.write_text(markdown(report))
+    picture = path.with_suffix(".png")
+    plot(report, picture)
+    return [path, summary, picture]
+
+
+def compare(new: Report, old: Report) -> list[tuple[str, str, float | None, float | None]]:
+    """(pipeline, metric, old, new) for every headline metric both reports have."""
+    result = []
+    for name, pipeline in new["pipelines"].items():
+        if name not in old["pipelines"]:
+            continue
+        before, after = old["pipelines"][name]["summary"]["overall"], pipeline["summary"]["overall"]
+        for key in HEADLINE:
+            if before.get(key) is not None or after.get(key) is not None:
+                result.append((name, key, before.get(key), after.get(key)))
+    return result

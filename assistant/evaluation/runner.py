@@ -1,0 +1,130 @@
+"""Run questions through a pipeline and score every one; then summarise overall and per type."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from assistant.citations import parse_markers
+from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores
+from assistant.evaluation.pipelines import CachedChatModel, Pipeline
+from assistant.evaluation.questions import Question
+
+Record = dict[str, Any]
+
+
+def run(
+    pipeline: Pipeline,
+    questions: list[Question],
+    retrieval_only: bool = False,
+    on_done: Callable[[], None] | None = None,
+) -> list[Record]:
+    records = []
+    for question in questions:
+        records.append(evaluate_one(pipeline, question, retrieval_only))
+        if on_done:
+            on_done()
+    return records
+
+
+def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool) -> Record:
+    started = time.perf_counter()
+    passages = pipeline.retrieve(question.question)
+    retrieval_s = time.perf_counter() - started
+    facts = [e.fact for e in question.evidence]
+    record: Record = {
+        "id": question.id,
+        "question": question.question,
+        "question_type": question.question_type,
+        "kind": question.kind,
+        "answerable": question.answerable,
+        "gold_answer": question.answer,
+        "retrieved": [{"chunk_id": p.chunk.chunk_id, "doc_id": p.chunk.doc_id} for p in passages],
+        "retrieval_s": round(retrieval_s, 4),
+    }
+    if question.answerable and facts:
+        record["retrieval"] = retrieval_scores([p.chunk.text for p in passages], facts) | article_scores(
+            [p.chunk.doc_id for p in passages], question.gold_doc_ids
+        )
+    if retrieval_only:
+        return record
+
+    answer = pipeline.answer(question.question, passages)
+    model = getattr(pipeline, "assistant", None)
+    cached = isinstance(getattr(model, "chat_model", None), CachedChatModel) and model.chat_model.hit  # type: ignore[union-attr]
+    shown = {r.n: r for r in answer.retrieved if r.n is not None}
+    cited = [shown[c.n] for c in answer.citations if c.n in shown]
+    gold_docs = set(question.gold_doc_ids)
+    text_of = {p.chunk.chunk_id: p.chunk.text.replace(" ", "").replace("\n", "") for p in passages}
+    squashed_facts = [f.replace(" ", "").replace("\n", "") for f in facts]
+    record |= {
+        "answer": answer.answer,
+        "refused": answer.refused,
+        "correct": None
+        if not question.answerable
+        else (not answer.refused and answer_correct(answer.answer, question.answer or "", question.kind)),
+        "citations": [c.model_dump(include={"n", "doc_id", "chunk_id", "quote"}) for c in answer.citations],
+        "markers_valid": set(parse_markers(answer.answer)) <= set(shown),
+        "removed_markers": answer.removed_markers,
+        "cited_relevant": [
+            r.doc_id in gold_docs or any(f in text_of.get(r.chunk_id, "") for f in squashed_facts) for r in cited
+        ],
+        "uncited_sentences": answer.uncited_sentences,
+        "timings": answer.timings,
+        "prompt_tokens": answer.prompt_tokens,
+        "cached": cached,
+    }
+    return record
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 4) if values else None
+
+
+def summarise(records: list[Record]) -> dict[str, Any]:
+    """Averages overall and per question type."""
+    summary: dict[str, Any] = {"overall": _group(records), "by_type": {}}
+    for kind in sorted({r["question_type"] for r in records}):
+        summary["by_type"][kind] = _group([r for r in records if r["question_type"] == kind])
+    return summary
+
+
+def _group(records: list[Record]) -> dict[str, Any]:
+    scored = [r["retrieval"] for r in records if "retrieval" in r]
+    group: dict[str, Any] = {"questions": len(records), "answerable_with_evidence": len(scored)}
+    if scored:
+        for key in scored[0]:
+            group[key] = _mean([s[key] for s in scored])
+    answered = [r for r in records if "answer" in r]
+    if not answered:
+        return group
+    answerable = [r for r in answered if r["answerable"]]
+    unanswerable = [r for r in answered if not r["answerable"]]
+    for kind in ("short_text", "yes_no"):
+        subset = [r for r in answerable if r["kind"] == kind]
+        group[f"accuracy_{kind}"] = _mean([float(r["correct"]) for r in subset])
+    not_refused = [r for r in answered if not r["refused"]]
+    fresh = [r for r in answered if not r["cached"]]
+    group |= {
+        "accuracy_answerable": _mean([float(r["correct"]) for r in answerable]),
+        "refusal_rate_unanswerable": _mean([float(r["refused"]) for r in unanswerable]),
+        "false_refusal_rate": _mean([float(r["refused"]) for r in answerable]),
+        "citation_validity": _mean([float(r["markers_valid"]) for r in not_refused]),
+        "invalid_markers_removed": sum(len(r["removed_markers"]) for r in answered),
+        "citation_precision": _mean([float(x) for r in not_refused for x in r["cited_relevant"]]),
+        "answers_with_citation": _mean([float(bool(r["citations"])) for r in not_refused]),
+        "median_retrieval_s": _median([r["retrieval_s"] for r in answered]),
+        "median_first_token_s": _median(
+            [r["timings"]["first_token_s"] for r in fresh if "first_token_s" in r["timings"]]
+        ),
+        "median_generation_s": _median([r["timings"]["generation_s"] for r in fresh if "generation_s" in r["timings"]]),
+        "mean_prompt_tokens": _mean([r["prompt_tokens"] for r in answered if r.get("prompt_tokens")]),
+        "cached_answers": len(answered) - len(fresh),
+    }
+    return group
