@@ -75,10 +75,8 @@ def markdown(report: Report) -> str:
         ]
         for kind, group in pipeline["summary"]["by_type"].items():
             accuracy = group.get("accuracy_answerable", group.get("refusal_rate_unanswerable"))
-            lines.append(
-                f"| {kind} | {group['questions']} | {_cell(group.get('hits@10'))} | "
-                f"{_cell(group.get('evidence_recall@10'))} | {_cell(group.get('all_evidence@10'))} | {_cell(accuracy)} |"
-            )
+            cells = [group.get(key) for key in ("hits@10", "evidence_recall@10", "all_evidence@10")] + [accuracy]
+            lines.append(f"| {kind} | {group['questions']} | " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
