@@ -1,0 +1,140 @@
+"""`assistant eval`: the paper's retrieval metrics, answer scoring, reports, and a real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ALEPPO, DAESH, SAMPLES
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores
+from assistant.evaluation.questions import load_questions
+from assistant.local_model import bundled_model
+from assistant.settings import Settings
+
+FACT = "the State Department said it remained in close contact with its Turkish allies to fight Daesh"
+FACT2 = "US State Department spokeswoman Elizabeth Trudeau said Thursday"
+
+
+def test_retrieval_scores_follow_the_paper_definitions() -> None:
+    facts = ["alpha beta gamma", "delta epsilon"]
+    chunks = ["nothing here", "x alpha  beta\ngamma y", "nothing", "delta epsilon and alpha beta gamma"]
+    scores = retrieval_scores(chunks, facts)
+    assert scores["hits@1"] == 0.0 and scores["hits@2"] == 1.0 and scores["hits@10"] == 1.0
+    assert scores["mrr@10"] == 0.5
+    assert scores["map@10"] == pytest.approx((1 / 2 + 1 / 4) / 2)  # each fact counted once, at its first rank
+    assert scores["evidence_recall@10"] == 1.0 and scores["all_evidence@10"] == 1.0
+    partial = retrieval_scores(["alpha beta gamma"] + ["no"] * 12 + ["delta epsilon"], facts)
+    assert partial["evidence_recall@10"] == 0.5 and partial["all_evidence@10"] == 0.0
+    assert partial["hits@20"] == 1.0
+
+
+def test_article_scores() -> None:
+    assert article_scores(["a", "b", "a", "c"], ["a", "d"]) == {"article_hits@10": 1.0, "article_recall@10": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("prediction", "gold", "kind", "correct"),
+    [
+        ("Donald Trump is implicated in both reports [1][2].", "Donald Trump", "short_text", True),
+        ("The company is Uber [3].", "Uber", "short_text", True),
+        ("It is Lyft [1].", "Uber", "short_text", False),
+        ("Yes, both reports agree [1].", "Yes", "yes_no", True),
+        ("No. The reports differ [2].", "no", "yes_no", True),
+        ("Yes [1].", "No", "yes_no", False),
+        ("The reports agree.", "Yes", "yes_no", False),
+    ],
+)
+def test_answer_scoring(prediction: str, gold: str, kind: str, correct: bool) -> None:
+    assert answer_correct(prediction, gold, kind) is correct
+
+
+def test_questions_load_from_the_multihop_schema(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        json.dumps(
+            {
+                "id": "q1",
+                "question": "Q?",
+                "answer": "Yes",
+                "question_type": "comparison_query",
+                "answer_kind": "yes_no",
+                "answerable": True,
+                "evidence": [{"doc_id": "d", "fact": "F.", "title": "t", "source": "s", "published_at": "2023-01-01"}],
+                "gold_doc_ids": ["d"],
+            }
+        )
+        + "\n"
+    )
+    (question,) = load_questions(path)
+    assert question.kind == "yes_no" and question.evidence[0].fact == "F."
+
+
+@pytest.fixture
+def sample_questions(tmp_path: Path) -> Path:
+    path = tmp_path / "questions.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "id": "daesh",
+                    "question": DAESH,
+                    "answer": "Russia",
+                    "question_type": "inference_query",
+                    "evidence": [
+                        {"doc_id": "articles/un-welcomes-turkey-russia-pledge.txt", "fact": FACT},
+                        {"doc_id": "articles/turkey-keen-to-cooperate-with-russia.txt", "fact": FACT2},
+                    ],
+                    "gold_doc_ids": [
+                        "articles/un-welcomes-turkey-russia-pledge.txt",
+                        "articles/turkey-keen-to-cooperate-with-russia.txt",
+                    ],
+                },
+                {
+                    "id": "aleppo",
+                    "question": ALEPPO,
+                    "answer": "Insufficient information.",
+                    "answerable": False,
+                    "question_type": "null_query",
+                },
+            ]
+        )
+    )
+    return path
+
+
+def test_retrieval_only_eval_with_a_corpus_writes_reports(sample_questions: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    report = tmp_path / "out" / "report.json"
+    args = ["eval", str(sample_questions), "--corpus", str(SAMPLES), "--retrieval-only", "--baseline"]
+    result = CliRunner().invoke(app, [*args, "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    ours = data["pipelines"]["assistant"]
+    assert ours["summary"]["overall"]["hits@10"] == 1.0
+    assert ours["summary"]["overall"]["evidence_recall@10"] == 1.0
+    assert set(data["pipelines"]) == {"assistant", "langchain-baseline"}
+    assert report.with_suffix(".png").stat().st_size > 10_000
+    assert "| hits@10 | 1.000 |" in report.with_suffix(".md").read_text()
+    again = CliRunner().invoke(app, [*args, "--compare", str(report)])
+    assert again.exit_code == 0 and "Compared with the earlier report" in again.stdout
+
+
+@pytest.mark.llm
+def test_answer_eval_with_the_real_model(sample_questions: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", str(bundled_model(Settings().cache_dir)))  # before moving the cache
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["eval", str(sample_questions), "--corpus", str(SAMPLES), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    overall = json.loads(result.stdout)["assistant"]["overall"]
+    assert overall["accuracy_answerable"] == 1.0 and overall["refusal_rate_unanswerable"] == 1.0
+    assert overall["citation_validity"] == 1.0 and overall["answers_with_citation"] == 1.0
+    assert overall["citation_precision"] == 1.0 and overall["mean_prompt_tokens"] > 100
+    assert overall["cached_answers"] == 0
+    rerun = json.loads(CliRunner().invoke(app, args).stdout)["assistant"]["overall"]
+    assert rerun["cached_answers"] == 2 and rerun["accuracy_answerable"] == 1.0
