@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,11 @@ class Index:
                 COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         return self._collection
+
+    @cached_property
+    def sources(self) -> frozenset[str]:
+        """The outlets of the indexed articles."""
+        return frozenset(entry["source"] for entry in self.manifest().articles.values() if entry.get("source"))
 
     @property
     def keyword(self) -> KeywordIndex:
