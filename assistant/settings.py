@@ -79,8 +79,8 @@ class Settings(BaseSettings):
         description="API key of the openai backends (OPENAI_API_KEY).",
     )
 
-    chunk_size: int = Field(800, description="Longest chunk, in characters.")
-    chunk_overlap: int = Field(150, description="Characters shared by consecutive chunks.")
+    chunk_size: int = Field(1000, description="Longest chunk, in characters.")
+    chunk_overlap: int = Field(200, description="Characters shared by consecutive chunks.")
     top_k: int = Field(6, description="Passages retrieved for a question.")
     max_evidence_sentences: int = Field(
         8, description="Sentences of those passages given to the LLM (the prompt's length)."
