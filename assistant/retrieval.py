@@ -125,13 +125,12 @@ def retrieve(
 
 
 def plan_searches(question: str, filters: Filters, sources: Iterable[str]) -> list[Filters]:
-    """The searches to fuse: the question over the whole index, then one per outlet it names.
+    """The searches to fuse: the whole index, then one per outlet and per date the question names.
 
     A multi-hop question such as "... according to Fortune, and ... as reported by
-    The Age?" needs evidence from each outlet: each is searched on its own (and
-    each date it names, give or take a day), with
-    so big outlets cannot crowd out the others. (Searching each outlet with only the
-    clause around its name measured slightly worse on MultiHop-RAG.)
+    The Age?" needs evidence from each outlet: searching each one on its own keeps
+    big outlets from crowding out the others. (Searching an outlet with only the
+    clause around its name, or pairing outlets with dates, measured no better.)
     """
     plans = [filters]
     allowed = {s.lower() for s in filters.sources}
