@@ -15,9 +15,16 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words of two or more characters, English stop words removed."""
+    """Lower-cased, stemmed words of two or more characters, English stop words removed."""
     stop = _stopwords()
-    return [token for token in _TOKEN.findall(text.lower()) if token not in stop]
+    return _stemmer().stemWords([token for token in _TOKEN.findall(text.lower()) if token not in stop])
+
+
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
 @cache
