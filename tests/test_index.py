@@ -130,3 +130,22 @@ def test_langchain_retriever_returns_documents_with_offsets(sample_settings: Set
     first = docs[0].metadata
     assert first["char_end"] - first["char_start"] == len(docs[0].page_content)
     assert first["doc_id"].startswith("articles/")
+
+
+def test_outlets_and_dates_named_in_a_question_get_searches_of_their_own() -> None:
+    from assistant.retrieval import mentioned_dates, mentioned_sources, plan_searches
+
+    sources = {"The Age", "Fortune", "The Independent - Sports", "The Independent - Life and Style", "Wired"}
+    question = (
+        "Did Fortune (October 12, 2023) and 'The Age' agree, and what did The Independent - Sports say on "
+        "2023-11-06? The wired article does not count."
+    )
+    assert [m[0] for m in mentioned_sources(question, sources)] == ["Fortune", "The Age", "The Independent - Sports"]
+    assert [str(d) for d in mentioned_dates(question)] == ["2023-10-12", "2023-11-06"]
+    plans = plan_searches(question, Filters(), sources)
+    assert plans[0] == Filters()
+    assert [p.sources for p in plans[1:4]] == [("Fortune",), ("The Age",), ("The Independent - Sports",)]
+    assert (plans[4].since, plans[4].until) == ("2023-10-11", "2023-10-13T23:59:59")
+    # a user's own filters win: only the outlets they allow, no date searches
+    narrowed = plan_searches(question, Filters(sources=("the age",), since="2023-01-01"), sources)
+    assert [p.sources for p in narrowed] == [("the age",), ("The Age",)]
