@@ -15,6 +15,7 @@ from assistant.cleaning import to_timestamp
 from assistant.embeddings import Embedder, make_embedder
 from assistant.errors import InputError
 from assistant.ingest import Problem, load_articles
+from assistant.keyword import KeywordIndex
 from assistant.models import Article, Chunk
 from assistant.settings import Settings
 from assistant.store import Index, IndexDir, Manifest
@@ -198,7 +199,7 @@ class _Builder:
         for doc_id in gone:
             self.index.delete(self.manifest.articles.pop(doc_id)["chunks"])
         self.report.removed = len(gone)
-        if self.changed or gone or not (self.index.directory / "keyword" / "chunks.json").exists():
+        if self.changed or gone or not KeywordIndex.is_current(self.index.directory / "keyword"):
             self.index.rebuild_keyword_index()
         return self.report
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 FILTER_KEYS = ("source_lc", "published_ts")
+TOKENIZER = "words-stopwords-snowball-en"  # saved with the index: another tokenizer means rebuild it
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -58,9 +59,18 @@ class KeywordIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "metadatas": self.metadatas}))
+        chunks = {"tokenizer": TOKENIZER, "ids": self.chunk_ids, "metadatas": self.metadatas}
+        (folder / "chunks.json").write_text(json.dumps(chunks))
         if self._retriever is not None:
             self._retriever.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def is_current(folder: Path) -> bool:
+        """Whether `folder` holds a keyword index made by this tokenizer."""
+        try:
+            return json.loads((folder / "chunks.json").read_text()).get("tokenizer") == TOKENIZER
+        except (OSError, ValueError):
+            return False
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:

@@ -174,9 +174,12 @@ class Index:
     def keyword(self) -> KeywordIndex:
         if self._keyword is None:
             folder = self.directory / "keyword"
-            self._keyword = (
-                KeywordIndex.load(folder) if (folder / "chunks.json").exists() else KeywordIndex([], [], None)
-            )
+            if not KeywordIndex.is_current(folder):
+                raise IndexMismatchError(
+                    f"the keyword index in {self.directory} is missing or from another version: "
+                    "run `assistant index build`"
+                )
+            self._keyword = KeywordIndex.load(folder)
         return self._keyword
 
     # --- writing -------------------------------------------------------------------

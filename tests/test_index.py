@@ -149,3 +149,16 @@ def test_outlets_and_dates_named_in_a_question_get_searches_of_their_own() -> No
     # a user's own filters win: only the outlets they allow, no date searches
     narrowed = plan_searches(question, Filters(sources=("the age",), since="2023-01-01"), sources)
     assert [p.sources for p in narrowed] == [("the age",), ("The Age",)]
+
+
+def test_a_keyword_index_from_another_tokenizer_is_refused_then_rebuilt(
+    sample_settings: Settings, local_embedder
+) -> None:
+    index = IndexDir(sample_settings.index_dir).open()
+    chunks = index.directory / "keyword" / "chunks.json"
+    chunks.write_text(chunks.read_text().replace('"tokenizer": "', '"tokenizer": "old-'))
+    with pytest.raises(IndexMismatchError, match="assistant index build"):
+        Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
+    report = build_index(None, sample_settings, embedder=local_embedder)
+    assert report.chunks_embedded == 0
+    assert Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
