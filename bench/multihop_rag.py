@@ -21,20 +21,6 @@ from assistant.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "eval" / "multihop-rag"
-HEADLINE = ["hits@4", "hits@10", "mrr@10", "map@10", "evidence_recall@10", "all_evidence@10", "article_recall@10"]
-ANSWER_HEADLINE = [
-    "accuracy_answerable",
-    "accuracy_short_text",
-    "accuracy_yes_no",
-    "refusal_rate_unanswerable",
-    "false_refusal_rate",
-    "citation_validity",
-    "citation_precision",
-    "answers_with_citation",
-    "median_first_token_s",
-    "median_generation_s",
-    "mean_prompt_tokens",
-]
 
 
 def headline(report: dict, keys: list[str]) -> dict:
@@ -57,11 +43,11 @@ def main() -> None:
 
     retrieval = evaluate(questions, settings, corpus, retrieval_only=True, baseline=True)
     reports.write(retrieval, args.out / "multihop-retrieval.json")
-    result = {"retrieval": headline(retrieval, HEADLINE), "questions": retrieval["questions"]}
+    result = {"retrieval": headline(retrieval, reports.RETRIEVAL_HEADLINE), "questions": retrieval["questions"]}
     if args.answers:
         answers = evaluate(questions, settings, corpus, limit=args.answers, baseline=True)
         reports.write(answers, args.out / "multihop-answers.json")
-        result["answers"] = headline(answers, ANSWER_HEADLINE) | {"questions": answers["questions"]}
+        result["answers"] = headline(answers, reports.ANSWER_HEADLINE) | {"questions": answers["questions"]}
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result, indent=1))
 

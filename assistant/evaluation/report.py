@@ -9,7 +9,7 @@ from typing import Any
 Report = dict[str, Any]
 
 # The headline figures, in the order tables show them.
-HEADLINE = [
+RETRIEVAL_HEADLINE = [
     "hits@1",
     "hits@4",
     "hits@10",
@@ -19,6 +19,8 @@ HEADLINE = [
     "all_evidence@10",
     "article_hits@10",
     "article_recall@10",
+]
+ANSWER_HEADLINE = [
     "accuracy_answerable",
     "accuracy_short_text",
     "accuracy_yes_no",
@@ -32,6 +34,7 @@ HEADLINE = [
     "median_generation_s",
     "mean_prompt_tokens",
 ]
+HEADLINE = RETRIEVAL_HEADLINE + ANSWER_HEADLINE
 
 
 def rows(report: Report) -> list[tuple[str, list[float | None]]]:
