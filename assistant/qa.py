@@ -11,6 +11,7 @@ from assistant.citations import claims, drop_invalid_markers, resolve, uncited
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
 from assistant.llm import ChatModel, Messages, make_chat_model
+from assistant.mentions import unknown_outlets
 from assistant.models import Answer, Passage, Retrieved
 from assistant.resources import load_prompt
 from assistant.retrieval import Filters, retrieve
@@ -85,6 +86,12 @@ class Assistant:
             min_similarity=self.settings.min_similarity,
         )
 
+    def missing_outlets(self, question: str) -> list[str]:
+        """Outlets the question cites as the origin of a report, when the index has no article from them."""
+        if not self.index.every_article_has_source:
+            return []  # articles of unknown origin: any outlet may be among them
+        return unknown_outlets(question, self.index.sources)
+
     def ask(
         self,
         question: str,
@@ -107,6 +114,9 @@ class Assistant:
         """Answer `question` from passages already retrieved for it."""
         sink = on_text or (lambda text: None)
         started = time.perf_counter() - retrieval_s
+        missing = self.missing_outlets(question)
+        if missing:  # the question is about reports from outlets the index does not hold
+            retrieved_passages = []
         passages = select_evidence(question, retrieved_passages, self.embedder, self.settings.max_evidence_sentences)
         timings = {"retrieval_s": time.perf_counter() - started}
         numbers = {p.chunk.chunk_id: n for n, p in enumerate(passages, 1)}
@@ -128,9 +138,10 @@ class Assistant:
             models={"embeddings": self.embedder.model_id},
         )
         if not passages:  # nothing relevant: no need to ask the model
-            sink(REFUSAL)
+            text = REFUSAL + (f" None of them comes from {', '.join(missing)}." if missing else "")
+            sink(text)
             timings["total_s"] = time.perf_counter() - started
-            return result.model_copy(update={"timings": _rounded(timings)})
+            return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
         messages = build_messages(question, passages)
         stream = _AnswerStream(valid=set(range(1, len(passages) + 1)), sink=sink)

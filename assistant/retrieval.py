@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from assistant.cleaning import parse_date, to_timestamp
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
+from assistant.mentions import mentioned_dates, mentioned_sources
 from assistant.models import Chunk, Passage
 from assistant.store import Index
 
@@ -145,30 +145,6 @@ def plan_searches(question: str, filters: Filters, sources: Iterable[str]) -> li
 
 
 _DAY = timedelta(days=1)  # publication dates in a question may be a day off in UTC
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DATE_MENTION = re.compile(rf"\b(\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTHS}) \d{{1,2}}, \d{{4}})\b")
-
-
-def mentioned_dates(question: str) -> list[date]:
-    """The calendar dates written in the question ("2023-10-02", "October 12, 2023")."""
-    days = []
-    for match in _DATE_MENTION.finditer(question):
-        parsed = parse_date(match.group(1))
-        if parsed and (day := date.fromisoformat(parsed[:10])) not in days:
-            days.append(day)
-    return days
-
-
-def mentioned_sources(question: str, sources: Iterable[str]) -> list[tuple[str, int, int]]:
-    """(outlet, start, end) of each outlet named in the question as written, in order of mention."""
-    found: list[tuple[str, int, int]] = []
-    for source in sorted(set(sources), key=len, reverse=True):  # longest first: "The Independent - Sports"
-        if len(source) < 3:
-            continue
-        for match in re.finditer(rf"(?<!\w){re.escape(source)}(?!\w)", question):
-            if not any(start < match.end() and match.start() < end for _, start, end in found):
-                found.append((source, *match.span()))
-    return sorted(found, key=lambda mention: mention[1])
 
 
 def _passage(

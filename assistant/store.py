@@ -170,6 +170,11 @@ class Index:
         """The outlets of the indexed articles."""
         return frozenset(entry["source"] for entry in self.manifest().articles.values() if entry.get("source"))
 
+    @cached_property
+    def every_article_has_source(self) -> bool:
+        """Whether `sources` is the whole story: then a question about another outlet has no answer here."""
+        return all(entry.get("source") for entry in self.manifest().articles.values())
+
     @property
     def keyword(self) -> KeywordIndex:
         if self._keyword is None:

@@ -133,7 +133,8 @@ def test_langchain_retriever_returns_documents_with_offsets(sample_settings: Set
 
 
 def test_outlets_and_dates_named_in_a_question_get_searches_of_their_own() -> None:
-    from assistant.retrieval import mentioned_dates, mentioned_sources, plan_searches
+    from assistant.mentions import mentioned_dates, mentioned_sources
+    from assistant.retrieval import plan_searches
 
     sources = {"The Age", "Fortune", "The Independent - Sports", "The Independent - Life and Style", "Wired"}
     question = (
@@ -162,3 +163,23 @@ def test_a_keyword_index_from_another_tokenizer_is_refused_then_rebuilt(
     report = build_index(None, sample_settings, embedder=local_embedder)
     assert report.chunks_embedded == 0
     assert Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
+
+
+def test_outlets_a_question_cites_but_the_index_lacks_are_found() -> None:
+    from assistant.mentions import unknown_outlets
+
+    sources = {"The Verge", "Fortune", "TechCrunch", "The Independent - Life and Style"}
+    assert unknown_outlets(
+        "Did a Forbes article and a report from The Wall Street Journal on the merger agree?", sources
+    ) == [
+        "Forbes",
+        "The Wall Street Journal",
+    ]
+    assert unknown_outlets("As reported by Reuters, and in the Verge article, who won?", sources) == ["Reuters"]
+    for fine in (
+        "Does the Fortune article on Sam Bankman-Fried's trial agree with The Verge's coverage?",
+        "Did 'The Independent - Life and Style' article published on October 12, 2023 say so?",
+        "Did the TechCrunch report on December 4, 2023 mention it?",
+        "What did Elon Musk say, according to Fortune?",
+    ):
+        assert unknown_outlets(fine, sources) == [], fine

@@ -8,14 +8,16 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from conftest import ALEPPO, DAESH
+from conftest import ALEPPO, DAESH, SAMPLES
 from test_end_to_end import assert_cites_the_state_department
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.errors import BackendError
+from assistant.errors import BackendError, IndexMismatchError
+from assistant.indexer import build_index, index_status
 from assistant.local_model import bundled_model
 from assistant.qa import Assistant
 from assistant.settings import Settings
@@ -29,10 +31,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def serve(log: Path, *options: str) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on a free 127.0.0.1 port, for the bundled model."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     model = bundled_model(Settings().cache_dir)
     command = [
         sys.executable,
@@ -48,6 +49,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "4096",
         "--model_alias",
         "qwen-1.5b",
+        *options,
     ]
     with log.open("w") as output:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
@@ -66,6 +68,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve(tmp_path_factory.mktemp("server") / "server.log")
 
 
 def openai_settings(base: Settings, url: str, **changes: object) -> Settings:
@@ -113,3 +120,17 @@ def test_key_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(app, ["config", "--json"])
     assert result.exit_code == 0
     assert "very-secret" not in result.output and '"openai_api_key": "********"' in result.output
+
+
+def test_embeddings_through_an_openai_compatible_server(tmp_path: Path, local_embedder) -> None:
+    """ASSISTANT_EMBEDDINGS=openai: the index is embedded by the server and records that model."""
+    for url in serve(tmp_path / "embedding-server.log", "--embedding", "true"):
+        settings = Settings(
+            index_dir=tmp_path / "index", embeddings="openai", embeddings_base_url=url, embeddings_model="qwen-1.5b"
+        )
+        report = build_index([SAMPLES], settings)
+        assert report.chunks_embedded == report.chunks > 0
+        assert index_status(settings).embedding_model == "openai:qwen-1.5b"
+        assert Assistant(settings, chat_model=None).retrieve(DAESH, top_k=8)
+        with pytest.raises(IndexMismatchError, match="index rebuild"):
+            Assistant(settings, embedder=local_embedder).retrieve(DAESH)

@@ -70,3 +70,20 @@ def test_nothing_relevant_is_refused_without_calling_the_model(sample_settings: 
     model = ScriptedModel()
     answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask("Best sourdough recipe?")
     assert answer.refused and answer.retrieved == [] and model.prompts == []
+
+
+def test_a_question_about_an_outlet_the_index_lacks_is_refused(tmp_path, local_embedder) -> None:
+    import json
+
+    from assistant.indexer import build_index
+
+    corpus = tmp_path / "c.jsonl"
+    body = "Apple shipped a new iPhone update on Friday, the company said."
+    corpus.write_text(json.dumps({"id": "v1", "title": "T", "source": "The Verge", "body": body}) + "\n")
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index([corpus], settings, embedder=local_embedder)
+    model = ScriptedModel("Apple shipped an update [1].", "Apple shipped an update [1].")
+    assistant = Assistant(settings, embedder=local_embedder, chat_model=model)
+    answer = assistant.ask("What did a Bloomberg article say about the iPhone update?")
+    assert answer.refused and "Bloomberg" in answer.answer and model.prompts == []
+    assert not assistant.ask("What did The Verge article say about the iPhone update?").refused
