@@ -104,6 +104,8 @@ class OpenAIEmbedder:
 
                 raise BackendError(f"embedding request failed: {describe_openai_error(error)}") from None
             rows.extend(item.embedding for item in response.data)
+        if any(not isinstance(row[0], float | int) for row in rows if row):
+            raise BackendError(f"the server returned one vector per token, not per text, for {self.model!r}")
         vectors = np.asarray(rows, dtype=np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 

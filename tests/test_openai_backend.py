@@ -31,6 +31,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for(url: str, server: subprocess.Popen, log: Path) -> str:
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=2)
+            return url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+
+
 def serve(log: Path, *options: str) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on a free 127.0.0.1 port, for the bundled model."""
     port = free_port()
@@ -53,18 +65,8 @@ def serve(log: Path, *options: str) -> Iterator[str]:
     ]
     with log.open("w") as output:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama.cpp server did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield url
+        yield wait_for(f"http://127.0.0.1:{port}/v1", server, log)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -123,14 +125,27 @@ def test_key_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_embeddings_through_an_openai_compatible_server(tmp_path: Path, local_embedder) -> None:
-    """ASSISTANT_EMBEDDINGS=openai: the index is embedded by the server and records that model."""
-    for url in serve(tmp_path / "embedding-server.log", "--embedding", "true"):
+    """ASSISTANT_EMBEDDINGS=openai: the index is embedded through the openai SDK over HTTP and records that model."""
+    port = free_port()
+    log = tmp_path / "embedding-server.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "embedding_server.py"), str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = wait_for(f"http://127.0.0.1:{port}/v1", server, log)
         settings = Settings(
-            index_dir=tmp_path / "index", embeddings="openai", embeddings_base_url=url, embeddings_model="qwen-1.5b"
+            index_dir=tmp_path / "index", embeddings="openai", embeddings_base_url=url, embeddings_model="minilm"
         )
         report = build_index([SAMPLES], settings)
         assert report.chunks_embedded == report.chunks > 0
-        assert index_status(settings).embedding_model == "openai:qwen-1.5b"
-        assert Assistant(settings, chat_model=None).retrieve(DAESH, top_k=8)
+        assert index_status(settings).embedding_model == "openai:minilm"
+        passages = Assistant(settings).retrieve(DAESH, top_k=3)
+        assert any("State Department" in p.chunk.text for p in passages)
         with pytest.raises(IndexMismatchError, match="index rebuild"):
             Assistant(settings, embedder=local_embedder).retrieve(DAESH)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
