@@ -20,6 +20,7 @@ RETRIEVE_DEPTH = 20  # chunks retrieved per question for the Hits@k curve
 class Pipeline(Protocol):
     name: str
     chunk_size: int
+    chat_model: ChatModel | None
 
     def retrieve(self, question: str) -> list[Passage]:
         """The top `RETRIEVE_DEPTH` chunks, best first."""
@@ -69,6 +70,7 @@ class OurPipeline:
     def __init__(self, settings: Settings, chat_model: ChatModel | None = None) -> None:
         self.settings = settings
         self.chunk_size = settings.chunk_size
+        self.chat_model = chat_model
         self.assistant = Assistant(settings, chat_model=chat_model)
 
     def retrieve(self, question: str) -> list[Passage]:
@@ -94,7 +96,7 @@ class LangChainBaseline:
         self.settings = settings
         self.folder = folder
         self.corpus = corpus
-        self._chat_model = chat_model
+        self.chat_model = chat_model
         self._store: Any = None
 
     @property
@@ -152,7 +154,7 @@ class LangChainBaseline:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         from assistant.llm import make_chat_model
 
-        model = self._chat_model = self._chat_model or make_chat_model(self.settings)
+        model = self.chat_model = self.chat_model or make_chat_model(self.settings)
         context = "\n\n".join(p.chunk.text for p in passages[: self.top_k])
         messages = [{"role": "user", "content": self.PROMPT.format(context=context, question=question)}]
         started = time.perf_counter()

@@ -52,8 +52,8 @@ def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool) -
         return record
 
     answer = pipeline.answer(question.question, passages)
-    model = getattr(pipeline, "assistant", None)
-    cached = isinstance(getattr(model, "chat_model", None), CachedChatModel) and model.chat_model.hit  # type: ignore[union-attr]
+    model = pipeline.chat_model
+    cached = isinstance(model, CachedChatModel) and model.hit
     shown = {r.n: r for r in answer.retrieved if r.n is not None}
     cited = [shown[c.n] for c in answer.citations if c.n in shown]
     gold_docs = set(question.gold_doc_ids)
