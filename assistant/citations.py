@@ -15,6 +15,8 @@ from assistant.models import Citation, Passage
 # [1], [1, 2], [1,2,3]; also tolerated: [Source 1], [Passage 2]
 MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
 # The end of a sentence, with the markers that follow its full stop.
+# The start of a marker still being streamed: "[", "[1, ", "[Source "
+OPEN_MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?[\d,\s]*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[[^\]]*\])*(?=\s+[A-Z\"“'(\[]|\s*$)")
 
 
@@ -126,3 +128,29 @@ def best_sentence(text: str, spans: list[tuple[int, int]], claim: str) -> tuple[
 
 def _stems(text: str) -> list[str]:
     return [token[:6] for token in tokenize(text)]  # a crude stem: "welcomed" ~ "welcome"
+
+
+# A first sentence like these is a refusal whatever it cites...
+_STRONG_REFUSAL = re.compile(
+    r"\b(i (don't|do not|cannot|can't) (know|answer|tell|find)|insufficient information"
+    r"|(the )?(provided )?(sources?|articles?|passages?|context|information)( provided)? (do|does|did)(n't| not)"
+    r"|(did|does|do|has|have)(n't| not) (say|said|mention|mentioned|comment|commented) anything)\b",
+    re.IGNORECASE,
+)
+# ...these only when it cites nothing.
+_WEAK_REFUSAL = re.compile(
+    r"\b(not (mentioned|stated|provided|specified|available|included|addressed|discussed|given)"
+    r"|no (information|mention|details?)|cannot be (answered|determined))\b",
+    re.IGNORECASE,
+)
+
+
+def is_refusal(answer: str) -> bool:
+    """Whether the answer declines: its first sentence says the sources do not tell."""
+    first = claims(answer)[:1]
+    if not first:
+        return True
+    sentence = first[0]
+    return bool(_STRONG_REFUSAL.search(sentence.text)) or (
+        not sentence.cites and bool(_WEAK_REFUSAL.search(sentence.text))
+    )

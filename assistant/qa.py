@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from functools import cached_property
 
-from assistant.citations import claims, drop_invalid_markers, resolve, uncited
+from assistant.citations import OPEN_MARKER, drop_invalid_markers, is_refusal, resolve, uncited
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
 from assistant.llm import ChatModel, Messages, make_chat_model
@@ -19,33 +18,9 @@ from assistant.settings import Settings
 from assistant.store import Index, IndexDir
 
 REFUSAL = "I don't know: the articles do not contain an answer to this question."
-# A first sentence like these is a refusal whatever it cites...
-_STRONG_REFUSAL = re.compile(
-    r"\b(i (don't|do not|cannot|can't) (know|answer|tell|find)|insufficient information"
-    r"|(the )?(provided )?(sources?|articles?|passages?|context|information)( provided)? (do|does|did)(n't| not)"
-    r"|(did|does|do|has|have)(n't| not) (say|said|mention|mentioned|comment|commented) anything)\b",
-    re.IGNORECASE,
-)
-# ...these only when it cites nothing.
-_WEAK_REFUSAL = re.compile(
-    r"\b(not (mentioned|stated|provided|specified|available|included|addressed|discussed|given)"
-    r"|no (information|mention|details?)|cannot be (answered|determined))\b",
-    re.IGNORECASE,
-)
 _REFUSAL_WINDOW = 80  # characters held back at the start of a stream to recognise a refusal
-_OPEN_MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?[\d,\s]*$", re.IGNORECASE)
 
 TextSink = Callable[[str], None]
-
-
-def is_refusal(answer: str) -> bool:
-    first = claims(answer)[:1]
-    if not first:
-        return True
-    sentence = first[0]
-    return bool(_STRONG_REFUSAL.search(sentence.text)) or (
-        not sentence.cites and bool(_WEAK_REFUSAL.search(sentence.text))
-    )
 
 
 class Assistant:
@@ -225,7 +200,7 @@ class _AnswerStream:
     def _stable_prefix(self) -> str:
         prefix = self.raw
         if (bracket := prefix.rfind("[")) != -1 and "]" not in prefix[bracket:]:
-            if _OPEN_MARKER.match(prefix[bracket:]) and len(prefix) - bracket < 40:
+            if OPEN_MARKER.match(prefix[bracket:]) and len(prefix) - bracket < 40:
                 prefix = prefix[:bracket]
         return prefix.rstrip()
 

@@ -107,10 +107,11 @@ def retrieve(
     if not ranked:
         return []
 
-    stored = index.get(ranked[: top_k * 4], with_vectors=True)
+    shortlist = ranked[: top_k * 4]  # room for those that fall under `min_similarity`
+    stored = index.get(shortlist, with_vectors=True)
     by_id = {cid: i for i, cid in enumerate(stored["ids"])}
     passages: list[Passage] = []
-    for cid in ranked:
+    for cid in shortlist:
         if cid not in by_id:
             continue
         row = by_id[cid]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.citations import claims, drop_invalid_markers, parse_markers, resolve, uncited
+from assistant.citations import claims, drop_invalid_markers, is_refusal, parse_markers, resolve, uncited
 from assistant.models import Chunk, Passage
-from assistant.qa import REFUSAL, _AnswerStream, is_refusal
+from assistant.qa import REFUSAL, _AnswerStream
 
 
 def test_parse_markers() -> None:

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.citations import is_refusal
 from assistant.llm import ChatModel, Messages
 from assistant.models import Answer, Chunk, Passage, Retrieved
-from assistant.qa import REFUSAL, Assistant, is_refusal
+from assistant.qa import REFUSAL, Assistant
 from assistant.settings import Settings
 
 RETRIEVE_DEPTH = 20  # chunks retrieved per question for the Hits@k curve
