@@ -49,7 +49,7 @@ def evaluate(
         summaries = {name: p["summary"] for name, p in result["pipelines"].items()}
         out.print_json(json.dumps({"questions": result["questions"], "seconds": result["seconds"], **summaries}))
     else:
-        out.print(_table(result, reports))
+        out.print(_table(result))
     if previous:
         deltas = Table("pipeline", "metric", "before", "after", "delta", title="Compared with the earlier report")
         for name, key, before, after in reports.compare(result, previous):
@@ -62,10 +62,12 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-def _table(result: dict, reports) -> Table:  # type: ignore[no-untyped-def]
+def _table(result: dict) -> Table:
+    from assistant.evaluation import report as reports
+
     names = list(result["pipelines"])
     table = Table("metric", *names, *(["ratio"] if len(names) == 2 else []), title=f"{result['questions']} questions")
     for key, values in reports.rows(result):
-        ratio = [reports._ratio(values)] if len(names) == 2 else []
-        table.add_row(key, *(_fmt(v) for v in values), *ratio)
+        ratio_cell = [reports.ratio(values)] if len(names) == 2 else []
+        table.add_row(key, *(_fmt(v) for v in values), *ratio_cell)
     return table

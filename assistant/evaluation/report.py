@@ -43,7 +43,7 @@ def rows(report: Report) -> list[tuple[str, list[float | None]]]:
     return [(key, [o.get(key) for o in overall]) for key in HEADLINE if any(o.get(key) is not None for o in overall)]
 
 
-def _ratio(values: list[float | None]) -> str:
+def ratio(values: list[float | None]) -> str:
     if len(values) == 2 and values[0] is not None and values[1]:
         return f"{values[0] / values[1]:.2f}x"
     return ""
@@ -66,8 +66,8 @@ def markdown(report: Report) -> str:
         "|---|" + "---|" * len(names) + ("---|" if len(names) == 2 else ""),
     ]
     for key, values in rows(report):
-        ratio = f" {_ratio(values)} |" if len(names) == 2 else ""
-        lines.append(f"| {key} | " + " | ".join(_cell(v) for v in values) + " |" + ratio)
+        ratio_cell = f" {ratio(values)} |" if len(names) == 2 else ""
+        lines.append(f"| {key} | " + " | ".join(_cell(v) for v in values) + " |" + ratio_cell)
     for name, pipeline in report["pipelines"].items():
         lines += [
             "",
