@@ -8,7 +8,7 @@ from collections.abc import Sequence
 HITS_CURVE = 20  # Hits@k is reported for k = 1..20
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     """The paper's normalisation: spaces and newlines removed before the containment test."""
     return text.replace(" ", "").replace("\n", "")
 
@@ -20,8 +20,8 @@ def retrieval_scores(chunks: Sequence[str], facts: Sequence[str]) -> dict[str, f
     exactly (including its MAP normalisation by min(#facts, 10)); evidence
     recall@10 and all-evidence@10 count how many facts the top 10 hold.
     """
-    gold = [_squash(fact) for fact in facts]
-    ranked = [_squash(chunk) for chunk in chunks]
+    gold = [squash(fact) for fact in facts]
+    ranked = [squash(chunk) for chunk in chunks]
     first_hit: int | None = None
     found: list[str] = []
     precision_sum = 0.0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.citations import parse_markers
-from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores
+from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores, squash
 from assistant.evaluation.pipelines import CachedChatModel, Pipeline
 from assistant.evaluation.questions import Question
 
@@ -57,8 +57,8 @@ def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool) -
     shown = {r.n: r for r in answer.retrieved if r.n is not None}
     cited = [shown[c.n] for c in answer.citations if c.n in shown]
     gold_docs = set(question.gold_doc_ids)
-    text_of = {p.chunk.chunk_id: p.chunk.text.replace(" ", "").replace("\n", "") for p in passages}
-    squashed_facts = [f.replace(" ", "").replace("\n", "") for f in facts]
+    text_of = {p.chunk.chunk_id: squash(p.chunk.text) for p in passages}
+    squashed_facts = [squash(f) for f in facts]
     record |= {
         "answer": answer.answer,
         "refused": answer.refused,
