@@ -166,14 +166,19 @@ class Index:
         return self._collection
 
     @cached_property
-    def sources(self) -> frozenset[str]:
-        """The outlets of the indexed articles."""
-        return frozenset(entry["source"] for entry in self.manifest().articles.values() if entry.get("source"))
+    def _article_sources(self) -> list[str]:
+        """The outlet of every indexed article ("" where unknown), read once."""
+        return [entry.get("source") or "" for entry in self.manifest().articles.values()]
 
     @cached_property
+    def sources(self) -> frozenset[str]:
+        """The outlets of the indexed articles."""
+        return frozenset(source for source in self._article_sources if source)
+
+    @property
     def every_article_has_source(self) -> bool:
         """Whether `sources` is the whole story: then a question about another outlet has no answer here."""
-        return all(entry.get("source") for entry in self.manifest().articles.values())
+        return all(self._article_sources)
 
     @property
     def keyword(self) -> KeywordIndex:
