@@ -119,6 +119,7 @@ class LangChainBaseline:
         store = Chroma("baseline", embedding_function=embeddings, persist_directory=str(self.folder))
         if done.is_file():
             return store
+        store.reset_collection()  # a build cut short must not leave its chunks to be added twice
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         documents = [
             Document(
