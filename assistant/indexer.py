@@ -103,19 +103,18 @@ def build_index(
         path_list = [str(Path(p).resolve()) for p in paths] if paths else (previous.paths if previous else [])
         if not path_list:
             raise InputError("no paths to index: run `assistant index build PATH...`")
-        if previous is None or rebuild or current is None:
-            index, manifest = root.new_generation(), _new_manifest(settings, embedder)
+        if current is None or previous is None or rebuild:
+            base, manifest = None, _new_manifest(settings, embedder)
         else:
-            index, manifest = current, previous
-            index.check_embedding_model(manifest, embedder.model_id)
-            if (manifest.chunk_size, manifest.chunk_overlap) != (settings.chunk_size, settings.chunk_overlap):
-                manifest.chunk_size, manifest.chunk_overlap = settings.chunk_size, settings.chunk_overlap
-        _reconcile(index, manifest)
-        report = _Builder(index, manifest, embedder, progress).run([Path(p) for p in path_list])
-        manifest.paths = path_list
-        index.commit(manifest)
-        if index is not current:
-            root.publish(index)
+            base, manifest = current, previous
+            base.check_embedding_model(manifest, embedder.model_id)
+            manifest.chunk_size, manifest.chunk_overlap = settings.chunk_size, settings.chunk_overlap
+        builder = _Builder(root, base, manifest, embedder, progress)
+        report = builder.run([Path(p) for p in path_list], settings.max_article_mb)
+        if builder.written is not None or manifest.paths != path_list:
+            manifest.paths = path_list
+            builder.index.commit(manifest)
+            root.publish(builder.index)
     report.articles = len(manifest.articles)
     report.chunks = sum(len(entry["chunks"]) for entry in manifest.articles.values())
     report.seconds = round(time.perf_counter() - started, 3)
@@ -146,8 +145,12 @@ def _new_manifest(settings: Settings, embedder: Embedder) -> Manifest:
     )
 
 
+def _consistent(index: Index, manifest: Manifest) -> bool:
+    return index.stored_ids() == manifest.chunk_ids()
+
+
 def _reconcile(index: Index, manifest: Manifest) -> None:
-    """Make the store and the manifest agree after an interrupted build.
+    """Make the store and the manifest agree (an index written in place by an older version).
 
     Chunks the manifest does not know are deleted; articles whose chunks are
     missing are forgotten, so this build embeds them again.
@@ -162,16 +165,30 @@ def _reconcile(index: Index, manifest: Manifest) -> None:
 
 
 class _Builder:
-    def __init__(self, index: Index, manifest: Manifest, embedder: Embedder, progress: Progress | None) -> None:
-        self.index, self.manifest, self.embedder = index, manifest, embedder
+    """Updates a new generation: a copy of `base` made on the first write, or an empty one."""
+
+    def __init__(
+        self, root: IndexDir, base: Index | None, manifest: Manifest, embedder: Embedder, progress: Progress | None
+    ) -> None:
+        self.root, self.base, self.manifest, self.embedder = root, base, manifest, embedder
         self.progress = progress or (lambda event, count: None)
         self.report = BuildReport()
         self.pending: list[tuple[Article, str, list[Chunk]]] = []
         self.changed = False
+        self.written: Index | None = None
+        if base is None or not _consistent(base, manifest):
+            _reconcile(self.index, manifest)
 
-    def run(self, paths: list[Path]) -> BuildReport:
+    @property
+    def index(self) -> Index:
+        """The generation being written, created on first use."""
+        if self.written is None:
+            self.written = self.root.new_generation(copy_of=self.base)
+        return self.written
+
+    def run(self, paths: list[Path], max_mb: float) -> BuildReport:
         seen: set[str] = set()
-        for item in load_articles(paths):
+        for item in load_articles(paths, max_mb):
             if isinstance(item, Problem):
                 self.report.problems.append(item)
                 continue
@@ -199,7 +216,8 @@ class _Builder:
         for doc_id in gone:
             self.index.delete(self.manifest.articles.pop(doc_id)["chunks"])
         self.report.removed = len(gone)
-        if self.changed or gone or not KeywordIndex.is_current(self.index.directory / "keyword"):
+        keyword_stale = self.base is not None and not KeywordIndex.is_current(self.base.directory / "keyword")
+        if self.changed or gone or keyword_stale or self.base is None:
             self.index.rebuild_keyword_index()
         return self.report
 

@@ -24,6 +24,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 RECORD_SUFFIXES = {".json", ".jsonl"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES
 MAX_TITLE_CHARS = 200
+MAX_ARTICLE_MB = 10.0  # a bigger file (or JSONL line) is a dump or a log, not a news article
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,12 @@ class Problem:
     reason: str
 
 
-def load_articles(paths: Iterable[Path]) -> Iterator[Article | Problem]:
-    """Every article under `paths` (files or folders, walked recursively)."""
+def load_articles(paths: Iterable[Path], max_mb: float = MAX_ARTICLE_MB) -> Iterator[Article | Problem]:
+    """Every article under `paths` (files or folders, walked recursively), read one at a time.
+
+    A file (for .jsonl: a line) over `max_mb` megabytes is reported, not read.
+    """
+    limit = int(max_mb * 1_000_000)
     for root in paths:
         if not root.exists():
             yield Problem(str(root), "no such file or folder")
@@ -46,7 +51,7 @@ def load_articles(paths: Iterable[Path]) -> Iterator[Article | Problem]:
                 continue
             doc_id = path.name if root.is_file() else f"{root.resolve().name}/{path.relative_to(root).as_posix()}"
             try:
-                yield from _load_file(path, doc_id)
+                yield from _load_file(path, doc_id, limit)
             except OSError as error:
                 yield Problem(str(path), error.strerror or str(error))
 
@@ -77,7 +82,13 @@ def _discover(root: Path) -> Iterator[Path | Problem]:
         yield Problem(str(error.filename or root), error.strerror or str(error))
 
 
-def _load_file(path: Path, doc_id: str) -> Iterator[Article | Problem]:
+def _load_file(path: Path, doc_id: str, limit: int) -> Iterator[Article | Problem]:
+    if path.suffix.lower() == ".jsonl":
+        yield from _load_jsonl(path, limit)
+        return
+    if (size := path.stat().st_size) > limit:
+        yield Problem(str(path), f"{size / 1e6:.1f} MB is over the {limit / 1e6:g} MB limit of one article")
+        return
     raw = path.read_bytes()
     if not raw.strip():
         yield Problem(str(path), "empty file")
@@ -88,7 +99,7 @@ def _load_file(path: Path, doc_id: str) -> Iterator[Article | Problem]:
         return
     suffix = path.suffix.lower()
     if suffix in RECORD_SUFFIXES:
-        yield from _load_records(text, path, jsonl=suffix == ".jsonl")
+        yield from _load_records([(0, text)], path)
         return
     article = _html_article(text, doc_id) if suffix in HTML_SUFFIXES else _text_article(text, doc_id)
     if not article.text.strip():
@@ -167,12 +178,45 @@ def _html_article(html: str, doc_id: str) -> Article:
     )
 
 
-def _load_records(text: str, path: Path, jsonl: bool) -> Iterator[Article | Problem]:
-    if jsonl:
-        lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-    else:
-        lines = [(0, text)]
+def _load_jsonl(path: Path, limit: int) -> Iterator[Article | Problem]:
+    """Records of a JSON Lines file, streamed: memory stays flat however long the file."""
+    with path.open("rb") as stream:
+        if stream.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: read whole, within the limit
+            stream.seek(0)
+            text = _decode(stream.read(limit)) or ""
+            yield from _load_records(enumerate(text.splitlines(), 1), path, jsonl=True)
+            return
+        stream.seek(0)
+        found = False
+        for number, raw in enumerate(_lines(stream, limit), 1):
+            if raw is None:
+                yield Problem(f"{path}:{number}", f"line over the {limit / 1e6:g} MB limit of one article")
+            elif raw.strip():
+                found = True
+                text = _decode(raw)
+                if text is None:
+                    yield Problem(f"{path}:{number}", "binary content, not text")
+                else:
+                    yield from _load_records([(number, text)], path, jsonl=True)
+        if not found:
+            yield Problem(str(path), "empty file")
+
+
+def _lines(stream: Any, limit: int) -> Iterator[bytes | None]:
+    """The lines of a binary stream; None for a line longer than `limit`, which is skipped unread."""
+    while line := stream.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def _load_records(lines: Iterable[tuple[int, str]], path: Path, jsonl: bool = False) -> Iterator[Article | Problem]:
     for number, line in lines:
+        if not line.strip():
+            continue
         where = f"{path}:{number}" if jsonl else str(path)
         try:
             data = json.loads(line)

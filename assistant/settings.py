@@ -79,6 +79,7 @@ class Settings(BaseSettings):
         description="API key of the openai backends (OPENAI_API_KEY).",
     )
 
+    max_article_mb: float = Field(10.0, description="Largest article file (or JSONL line) read, in MB.")
     chunk_size: int = Field(1000, description="Longest chunk, in characters.")
     chunk_overlap: int = Field(200, description="Characters shared by consecutive chunks.")
     top_k: int = Field(6, description="Passages retrieved for a question.")

@@ -8,10 +8,12 @@
         chroma/         chromadb PersistentClient: chunk texts, vectors, metadata
         keyword/        bm25s index over the same chunks
 
-`index build` updates the current generation in place (the manifest, written
-last and atomically, says what is complete); `index rebuild` builds a new
-generation beside it and switches CURRENT to it once done, so readers and an
-interrupted rebuild always find a whole index.
+Every write goes to a new generation: `index build` copies the current one
+and updates the copy, `index rebuild` starts an empty one. CURRENT is switched
+(atomically) only once the new generation is complete, so a reader sees the old
+index or the new one, never a mix, and a build killed at any point leaves the
+previous index as it was. The generation CURRENT replaced is kept one more round
+for readers that opened it just before the switch.
 """
 
 from __future__ import annotations
@@ -84,19 +86,34 @@ class IndexDir:
             raise IndexMissingError(f"no index at {self.path}: run `assistant index build PATH` first")
         return index
 
-    def new_generation(self) -> Index:
-        numbers = [int(p.name[4:]) for p in self.path.glob("gen-*") if p.name[4:].isdigit()]
+    def generations(self) -> list[Path]:
+        return sorted(p for p in self.path.glob("gen-*") if p.name[4:].isdigit())
+
+    def new_generation(self, copy_of: Index | None = None) -> Index:
+        """A new generation folder: empty, or a copy of `copy_of`. Call with the lock held."""
+        import shutil
+
+        current = self.current()
+        for abandoned in self.generations():  # left by a build that was killed
+            if current is None or abandoned.name > current.directory.name:
+                shutil.rmtree(abandoned, ignore_errors=True)
+        numbers = [int(p.name[4:]) for p in self.generations()]
         folder = self.path / f"gen-{max(numbers, default=0) + 1:06d}"
-        folder.mkdir(parents=True)
+        if copy_of is None:
+            folder.mkdir(parents=True)
+        else:
+            shutil.copytree(copy_of.directory, folder)
         return Index(folder)
 
     def publish(self, index: Index) -> None:
-        """Make `index` current, then remove the generations no longer in use."""
+        """Make `index` current; keep the generation it replaces, remove older ones."""
         import shutil
 
+        previous = self.current()
         _atomic_write(self.path / "CURRENT", index.directory.name)
-        for old in self.path.glob("gen-*"):
-            if old != index.directory:
+        keep = {index.directory.name, previous.directory.name if previous else ""}
+        for old in self.generations():
+            if old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
 
     def lock(self) -> Any:

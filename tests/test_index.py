@@ -35,8 +35,10 @@ def test_build_then_unchanged_articles_are_not_embedded_again(
     assert first.chunks == first.chunks_embedded == len(embedder.texts) > 2
 
     embedder.texts.clear()
+    generation = IndexDir(settings.index_dir).open().directory
     second = build_index(None, settings, embedder=embedder)  # the remembered paths
     assert (second.unchanged, second.added, second.chunks_embedded, embedder.texts) == (2, 0, 0, [])
+    assert IndexDir(settings.index_dir).open().directory == generation  # nothing changed, nothing written
 
     changed = corpus / "un-welcomes-turkey-russia-pledge.txt"
     changed.write_text(changed.read_text() + "\nA new closing sentence about the talks.\n")
@@ -61,8 +63,11 @@ def test_rebuild_starts_a_new_generation_and_keeps_the_same_content(
     embedder.texts.clear()
     report = build_index(None, settings, rebuild=True, embedder=embedder)
     new = IndexDir(settings.index_dir).open().directory
-    assert new != old and not old.exists()
+    assert new != old and old.exists()  # the replaced generation stays one round for readers
     assert report.chunks_embedded == report.chunks == len(embedder.texts)
+    build_index(None, settings, rebuild=True, embedder=embedder)
+    assert not old.exists() and new.exists()
+    assert [p.name for p in IndexDir(settings.index_dir).generations()] == ["gen-000002", "gen-000003"]
 
 
 def test_no_index_and_no_paths_are_clear_errors(settings: Settings, embedder: CountingEmbedder) -> None:
