@@ -83,6 +83,7 @@ class OpenAIModel:
         return self.prompt_tokens  # reported by the server with the last streamed answer
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        import httpx
         import openai
 
         try:
@@ -94,19 +95,25 @@ class OpenAIModel:
                 stream=True,
                 stream_options={"include_usage": True},
             )
-            finished = False
+            finished = answered = False
             self.prompt_tokens = None
             for part in response:
                 if getattr(part, "usage", None):
                     self.prompt_tokens = part.usage.prompt_tokens
                 if not part.choices:
                     continue
-                choice = part.choices[0]
+                choice, answered = part.choices[0], True
                 if choice.delta and choice.delta.content:
                     yield choice.delta.content
                 finished = finished or choice.finish_reason is not None
         except openai.OpenAIError as error:
             raise BackendError(f"LLM request failed: {describe_openai_error(error)}") from None
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError):  # not the API's shape
+            raise BackendError("LLM request failed: malformed response from the server") from None
+        except httpx.HTTPError as error:  # the connection failed mid-stream
+            raise BackendError(f"LLM stream failed mid-answer: {type(error).__name__}") from None
+        if not answered:
+            raise BackendError("LLM request failed: malformed response from the server (no answer in it)")
         if not finished:
             raise BackendError("LLM stream ended before the answer was complete")
 

@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from assistant.cli.console import err, out
+from assistant.errors import AssistantError
 from assistant.models import Answer
 
 
@@ -34,14 +35,22 @@ def ask(
 
     status = err.status("searching the articles…")
     status.start()
+    shown = False
 
     def show(text: str) -> None:
+        nonlocal shown
         status.stop()
         out.file.write(text)
         out.file.flush()
+        shown = True
 
     try:
         answer = assistant.ask(question, top_k=top_k, filters=filters, on_text=show)
+    except AssistantError as error:
+        if not shown:
+            raise
+        out.file.write("\n")
+        raise type(error)(f"{error}: the text above is incomplete") from None
     finally:
         status.stop()
     out.file.write("\n")
