@@ -98,6 +98,7 @@ def build_index(
     embedder = embedder or make_embedder(settings)
     root = IndexDir(settings.index_dir)
     with root.lock():
+        root.tidy()
         current = root.current()
         previous = current.manifest() if current is not None and current.exists() else None
         path_list = [str(Path(p).resolve()) for p in paths] if paths else (previous.paths if previous else [])

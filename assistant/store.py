@@ -93,10 +93,7 @@ class IndexDir:
         """A new generation folder: empty, or a copy of `copy_of`. Call with the lock held."""
         import shutil
 
-        current = self.current()
-        for abandoned in self.generations():  # left by a build that was killed
-            if current is None or abandoned.name > current.directory.name:
-                shutil.rmtree(abandoned, ignore_errors=True)
+        self.tidy()
         numbers = [int(p.name[4:]) for p in self.generations()]
         folder = self.path / f"gen-{max(numbers, default=0) + 1:06d}"
         if copy_of is None:
@@ -107,14 +104,23 @@ class IndexDir:
 
     def publish(self, index: Index) -> None:
         """Make `index` current; keep the generation it replaces, remove older ones."""
+        _atomic_write(self.path / "CURRENT", index.directory.name)
+        self.tidy()
+
+    def tidy(self) -> None:
+        """Remove all generations but the current one and the one before it. Call with the lock held.
+
+        What goes: older generations no reader should still hold, and ones left by killed builds.
+        """
         import shutil
 
-        previous = self.current()
-        _atomic_write(self.path / "CURRENT", index.directory.name)
-        keep = {index.directory.name, previous.directory.name if previous else ""}
-        for old in self.generations():
-            if old.name not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+        current = self.current()
+        name = current.directory.name if current is not None else ""
+        older = [p for p in self.generations() if p.name < name]
+        keep = {name, older[-1].name if older else ""}
+        for folder in self.generations():
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def lock(self) -> Any:
         """The writer's lock; a second writer waits briefly, then gets a clear error."""

@@ -1,0 +1,136 @@
+"""Builds killed with SIGKILL at many points leave the previous index whole, and the next build completes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DAESH, SAMPLES
+from test_qa import ScriptedModel
+
+from assistant.indexer import build_index, index_status
+from assistant.qa import Assistant
+from assistant.settings import Settings
+from assistant.store import IndexDir
+
+HERE = Path(__file__).parent
+
+# (function, before/after, which call, build/rebuild): each a different moment of a build
+KILL_POINTS = [
+    ("shutil:copyfile", "before", 2, "build"),  # copying the current generation
+    ("assistant.store:IndexDir.new_generation", "after", 1, "build"),  # copy made, nothing written
+    ("assistant.embeddings:LocalEmbedder.embed", "before", 1, "build"),  # embedding the first batch
+    ("assistant.store:Index.add", "before", 1, "build"),  # vectors ready, nothing stored
+    ("assistant.store:Index.add", "after", 1, "build"),  # first batch stored
+    ("assistant.store:Index.delete", "after", 1, "build"),  # old chunks of a changed article deleted
+    ("bm25s:BM25.save", "before", 1, "build"),  # keyword index half written
+    ("assistant.store:_swap_dirs", "after", 1, "build"),  # new keyword index in place, no manifest
+    ("assistant.store:_atomic_write", "before", 1, "build"),  # writing the manifest
+    ("assistant.store:_atomic_write", "after", 1, "build"),  # manifest written, CURRENT not switched
+    ("assistant.store:_atomic_write", "after", 2, "build"),  # CURRENT switched, old generations not removed
+    ("shutil:rmtree", "before", 2, "build"),  # removing the oldest generation
+    ("assistant.store:IndexDir.new_generation", "after", 1, "rebuild"),  # empty generation made
+    ("assistant.store:Index.add", "after", 2, "rebuild"),  # rebuild half stored
+    ("assistant.embeddings:LocalEmbedder.embed", "after", 3, "rebuild"),  # rebuild, embedding mid-way
+    ("assistant.store:_atomic_write", "after", 1, "rebuild"),  # rebuilt, not yet published
+]
+
+
+def records(*, changed: bool) -> list[dict]:
+    """Articles made from the sample texts; `changed` edits one, drops one and adds one."""
+    texts = [path.read_text() for path in sorted(SAMPLES.glob("*.txt"))]
+    rows = [
+        {"id": f"r{i}", "title": f"Record {i}", "source": "Wire", "body": f"Dispatch {i}.\n\n{texts[i % 2]}"}
+        for i in range(6)
+    ]
+    if changed:
+        rows[0]["body"] += "\n\nA late paragraph: the talks were moved to Geneva."
+        del rows[1]
+        rows.append({"id": "r9", "title": "Record 9", "source": "Wire", "body": "A new dispatch about harbour fees."})
+    return rows
+
+
+def write_corpus(folder: Path, *, changed: bool) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "records.jsonl").write_text("\n".join(json.dumps(row) for row in records(changed=changed)))
+
+
+@pytest.fixture(scope="module")
+def base_index(tmp_path_factory: pytest.TempPathFactory, local_embedder) -> tuple[Path, Path]:
+    """An index of the unchanged corpus with two generations (build, then rebuild)."""
+    root = tmp_path_factory.mktemp("crash")
+    corpus = root / "corpus"
+    write_corpus(corpus, changed=False)
+    settings = Settings(index_dir=root / "index")
+    build_index([corpus], settings, embedder=local_embedder)
+    build_index(None, settings, rebuild=True, embedder=local_embedder)
+    return root / "index", corpus
+
+
+@pytest.fixture
+def crash_site(base_index: tuple[Path, Path], tmp_path: Path, monkeypatch) -> Iterator[Settings]:
+    index, corpus = base_index
+    shutil.copytree(index, tmp_path / "index")
+    shutil.copytree(corpus, tmp_path / "corpus")
+    # the copied index remembers the original corpus path: point it at the copy
+    current = IndexDir(tmp_path / "index").open()
+    data = json.loads(current.manifest_path.read_text())
+    data["paths"] = [str((tmp_path / "corpus").resolve())]
+    current.manifest_path.write_text(json.dumps(data))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    yield Settings(index_dir=tmp_path / "index")
+
+
+def doc_ids(settings: Settings) -> set[str]:
+    return set(IndexDir(settings.index_dir).open().manifest().articles)
+
+
+def assert_whole(settings: Settings, local_embedder) -> None:
+    """Manifest, vector store and keyword index agree, and questions are answered from them."""
+    index = IndexDir(settings.index_dir).open()
+    chunk_ids = index.manifest().chunk_ids()
+    assert index.stored_ids() == chunk_ids
+    assert set(index.keyword.chunk_ids) == chunk_ids
+    answer = Assistant(settings, local_embedder, ScriptedModel("The US would welcome Russia's help [1].")).ask(DAESH)
+    assert not answer.refused and answer.citations[0].quote
+
+
+@pytest.mark.parametrize(("target", "when", "nth", "mode"), KILL_POINTS)
+def test_a_killed_build_leaves_a_whole_index_and_the_next_build_completes(
+    crash_site: Settings, local_embedder, target: str, when: str, nth: int, mode: str
+) -> None:
+    settings = crash_site
+    corpus = settings.index_dir.parent / "corpus"
+    before = doc_ids(settings)
+    write_corpus(corpus, changed=True)
+    after = {row["id"] for row in records(changed=True)}
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    killed = subprocess.run(
+        [sys.executable, str(HERE / "kill_at.py"), target, when, str(nth), mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+    status = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "status", "--json"], env=env, capture_output=True, text=True
+    )
+    assert status.returncode == 0, status.stderr
+    seen = doc_ids(settings)
+    assert seen in (before, after)  # the old index or the new one, never a mix
+    assert json.loads(status.stdout)["articles"] == len(seen)
+    assert_whole(settings, local_embedder)
+
+    report = build_index(None, settings, embedder=local_embedder)
+    assert doc_ids(settings) == after and report.problems == []
+    assert_whole(settings, local_embedder)
+    assert index_status(settings).articles == len(after)
+    assert len(IndexDir(settings.index_dir).generations()) <= 2  # what the crash left is cleaned up
