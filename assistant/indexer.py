@@ -97,7 +97,7 @@ def build_index(
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings)
     root = IndexDir(settings.index_dir)
-    with root.lock():
+    with root.lock(settings.lock_timeout):
         root.tidy()
         current = root.current()
         previous = current.manifest() if current is not None and current.exists() else None

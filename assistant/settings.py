@@ -79,6 +79,7 @@ class Settings(BaseSettings):
         description="API key of the openai backends (OPENAI_API_KEY).",
     )
 
+    lock_timeout: float = Field(60.0, description="Seconds a build waits for another build to finish.")
     max_article_mb: float = Field(10.0, description="Largest article file (or JSONL line) read, in MB.")
     chunk_size: int = Field(1000, description="Longest chunk, in characters.")
     chunk_overlap: int = Field(200, description="Characters shared by consecutive chunks.")

@@ -35,7 +35,6 @@ from assistant.keyword import KeywordIndex
 
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
-LOCK_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -122,17 +121,18 @@ class IndexDir:
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def lock(self) -> Any:
-        """The writer's lock; a second writer waits briefly, then gets a clear error."""
+    def lock(self, timeout: float) -> Any:
+        """The writer's lock; a second writer waits up to `timeout` seconds, then gets a clear error."""
         from filelock import FileLock, Timeout
 
         self.path.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.path / ".lock"))
         try:
-            lock.acquire(timeout=LOCK_TIMEOUT_S)
+            lock.acquire(timeout=timeout)
         except Timeout:
             raise IndexLockedError(
-                f"another process is writing the index at {self.path}; try again when it is done"
+                f"another process is writing the index at {self.path} (waited {timeout:g} s, "
+                "ASSISTANT_LOCK_TIMEOUT); try again when it is done"
             ) from None
         return lock
 
