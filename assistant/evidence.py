@@ -13,6 +13,7 @@ from assistant.chunking import sentence_spans
 from assistant.embeddings import Embedder
 from assistant.keyword import tokenize
 from assistant.models import Passage
+from assistant.safety import safe_spans
 
 
 def select_evidence(
@@ -25,7 +26,7 @@ def select_evidence(
     """The passages that hold chosen sentences, each with `evidence` set, in retrieval order."""
     candidates: list[tuple[int, tuple[int, int]]] = []
     for number, passage in enumerate(passages):
-        for span in sentence_spans(passage.chunk.text):
+        for span in safe_spans(passage.chunk.text, sentence_spans(passage.chunk.text)):
             candidates.append((number, span))
     if not candidates:
         return []

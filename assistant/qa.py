@@ -14,6 +14,7 @@ from assistant.mentions import unknown_outlets
 from assistant.models import Answer, Passage, Retrieved
 from assistant.resources import load_prompt
 from assistant.retrieval import Filters, retrieve
+from assistant.safety import neutralise
 from assistant.settings import Settings
 from assistant.store import Index, IndexDir
 
@@ -149,10 +150,10 @@ def build_messages(question: str, passages: list[Passage]) -> Messages:
     sources = "\n\n".join(
         source.substitute(
             n=n,
-            title=p.title or p.chunk.doc_id,
-            source=p.source or "unknown outlet",
+            title=neutralise(p.title or p.chunk.doc_id),
+            source=neutralise(p.source or "unknown outlet"),
             date=p.published_at[:10] if p.published_at else "date unknown",
-            text=excerpt(p),
+            text=neutralise(excerpt(p)),
         ).strip()
         for n, p in enumerate(passages, 1)
     )

@@ -54,6 +54,14 @@ def local_embedder() -> LocalEmbedder:
     return LocalEmbedder()
 
 
+@pytest.fixture(scope="session")
+def local_llm():  # type: ignore[no-untyped-def]
+    """The bundled embedded LLM, loaded once."""
+    from assistant.llm import make_chat_model
+
+    return make_chat_model(Settings())
+
+
 @pytest.fixture
 def embedder(local_embedder: LocalEmbedder) -> CountingEmbedder:
     return CountingEmbedder(local_embedder)

@@ -10,17 +10,11 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.ingest import load_articles
-from assistant.llm import make_chat_model
 from assistant.models import Answer, Article
 from assistant.qa import Assistant
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.llm
-
-
-@pytest.fixture(scope="session")
-def local_llm():
-    return make_chat_model(Settings())
 
 
 def assert_cites_the_state_department(answer: Answer) -> None:
