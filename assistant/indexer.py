@@ -100,8 +100,9 @@ def build_index(
     with root.lock(settings.lock_timeout):
         root.tidy()
         current = root.current()
-        previous = current.manifest() if current is not None and current.exists() else None
-        path_list = [str(Path(p).resolve()) for p in paths] if paths else (previous.paths if previous else [])
+        previous = current.manifest() if current is not None and current.exists() and not rebuild else None
+        remembered = previous.paths if previous else (current.remembered_paths() if current else [])
+        path_list = [str(Path(p).resolve()) for p in paths] if paths else remembered
         if not path_list:
             raise InputError("no paths to index: run `assistant index build PATH...`")
         if current is None or previous is None or rebuild:

@@ -166,6 +166,14 @@ class Index:
             )
         return manifest
 
+    def remembered_paths(self) -> list[str]:
+        """The paths the manifest remembers, read leniently: a rebuild needs them even from an old format."""
+        try:
+            paths = json.loads(self.manifest_path.read_text()).get("paths", [])
+        except (OSError, ValueError, AttributeError):
+            return []
+        return [str(p) for p in paths] if isinstance(paths, list) else []
+
     def check_embedding_model(self, manifest: Manifest, model_id: str) -> None:
         if manifest.embedding_model != model_id:
             raise IndexMismatchError(

@@ -94,3 +94,24 @@ def test_streaming_drops_invalid_markers_before_they_are_shown() -> None:
 def test_streaming_replaces_a_refusal_with_the_standard_sentence() -> None:
     shown, _, _, refused = stream(["I don't", " know based on", " these articles."], {1})
     assert refused and shown == REFUSAL
+
+
+@given(
+    article=st.text(min_size=1, max_size=2000),
+    answer=st.lists(st.one_of(st.text(max_size=40), st.integers(0, 6).map(lambda n: f" [{n}]")), max_size=12),
+    size=st.integers(50, 600),
+)
+def test_any_answer_over_any_article_quotes_exact_article_slices(article: str, answer: list[str], size: int) -> None:
+    """Whatever the article and whatever markers the model writes: no exception, and every
+    citation's offsets slice the article back to its quote."""
+    from assistant.chunking import chunk_article, sentence_spans
+    from assistant.models import Article
+
+    chunks = chunk_article(Article(doc_id="doc", text=article), size, size // 5)
+    passages = [
+        Passage(chunk=chunk, title="T", source="S", evidence=sentence_spans(chunk.text)[:3]) for chunk in chunks[:6]
+    ]
+    text, _ = drop_invalid_markers("".join(answer), set(range(1, len(passages) + 1)))
+    for citation in resolve(text, passages):
+        assert article[citation.char_start : citation.char_end] == citation.quote
+        assert 1 <= citation.n <= len(passages)

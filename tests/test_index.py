@@ -188,3 +188,20 @@ def test_outlets_a_question_cites_but_the_index_lacks_are_found() -> None:
         "What did Elon Musk say, according to Fortune?",
     ):
         assert unknown_outlets(fine, sources) == [], fine
+
+
+def test_an_index_of_an_older_format_is_refused_until_rebuilt(sample_settings: Settings, local_embedder) -> None:
+    manifest_path = IndexDir(sample_settings.index_dir).open().manifest_path
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 0
+    manifest["paths"] = [str(SAMPLES.resolve())]
+    manifest_path.write_text(json.dumps(manifest))
+    for attempt in (
+        lambda: Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH),
+        lambda: index_status(sample_settings),
+        lambda: build_index(None, sample_settings, embedder=local_embedder),
+    ):
+        with pytest.raises(IndexMismatchError, match="has format 0, this version reads 1: run `assistant index rebuild`"):
+            attempt()
+    report = build_index(None, sample_settings, rebuild=True, embedder=local_embedder)
+    assert report.articles == 2 and Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
