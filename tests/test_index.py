@@ -201,7 +201,7 @@ def test_an_index_of_an_older_format_is_refused_until_rebuilt(sample_settings: S
         lambda: index_status(sample_settings),
         lambda: build_index(None, sample_settings, embedder=local_embedder),
     ):
-        with pytest.raises(IndexMismatchError, match="has format 0, this version reads 1: run `assistant index rebuild`"):
+        with pytest.raises(IndexMismatchError, match="format 0, this version reads 1: run `assistant index rebuild`"):
             attempt()
     report = build_index(None, sample_settings, rebuild=True, embedder=local_embedder)
     assert report.articles == 2 and Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)

@@ -37,10 +37,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from assistant.cli import ask, config, evals, index  # noqa: E402
+from assistant.cli import ask, config, evals, index, search  # noqa: E402
 
 app.add_typer(index.app, name="index")
 app.command("ask")(ask.ask)
+app.command("search")(search.search)
 app.command("config")(config.config)
 app.command("eval")(evals.evaluate)
 

@@ -10,15 +10,21 @@ from assistant.errors import AssistantError
 from assistant.models import Answer
 
 
+class FilterOptions:
+    """The filters `ask` and `search` share."""
+
+    source = Annotated[list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")]
+    since = Annotated[str | None, typer.Option(help="Only articles published on or after this date.")]
+    until = Annotated[str | None, typer.Option(help="Only articles published on or before this date.")]
+
+
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to retrieve.")] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="Only articles published on or after this date.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only articles published on or before this date.")] = None,
+    source: FilterOptions.source = None,
+    since: FilterOptions.since = None,
+    until: FilterOptions.until = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing the sentences it rests on."""
     from assistant.qa import Assistant

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from assistant.cli.ask import FilterOptions
+from assistant.cli.console import out
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in quotes.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to return.")] = None,
+    source: FilterOptions.source = None,
+    since: FilterOptions.since = None,
+    until: FilterOptions.until = None,
+) -> None:
+    """The passages most relevant to QUERY, best first: retrieval only, no LLM."""
+    from assistant.qa import Assistant
+    from assistant.retrieval import Filters
+    from assistant.settings import load_settings
+
+    passages = Assistant(load_settings()).retrieve(query, top_k=top_k, filters=Filters.parse(source, since, until))
+    if json_output:
+        out.print_json(json.dumps([passage.model_dump(mode="json", exclude={"evidence"}) for passage in passages]))
+        return
+    for rank, passage in enumerate(passages, 1):
+        details = " · ".join(
+            part for part in (passage.source, (passage.published_at or "")[:10], passage.chunk.doc_id) if part
+        )
+        out.print(f"[bold]{rank}.[/] {escape(passage.title or passage.chunk.doc_id)}  [dim]{passage.score:.3f}[/]")
+        out.print(f"    [dim]{escape(details)} · characters {passage.chunk.char_start}-{passage.chunk.char_end}[/]")
+        out.print(f"    {escape(' '.join(passage.chunk.text.split())[:300])}")
+    if not passages:
+        out.print("no passage is relevant enough (ASSISTANT_MIN_SIMILARITY)")
