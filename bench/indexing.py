@@ -111,8 +111,8 @@ def main() -> None:
     ours_rate = [chunks / r["seconds"] for r in ours]
     limit_rate = [chunks / s for s in limit]
     baseline_rate = [chunks / s for s in baseline]
-    vs_limit = [o / l for o, l in zip(ours_rate, limit_rate, strict=True)]
-    vs_baseline = [o / b for o, b in zip(ours_rate, baseline_rate, strict=True)]
+    vs_limit = [ours / alone for ours, alone in zip(ours_rate, limit_rate, strict=True)]
+    vs_baseline = [ours / base for ours, base in zip(ours_rate, baseline_rate, strict=True)]
     figures = {
         "articles": report["articles"],
         "chunks": chunks,
