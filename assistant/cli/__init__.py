@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from assistant.errors import AssistantError
@@ -23,6 +22,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except AssistantError as error:
+            from rich.markup import escape
+
             from assistant.cli.console import err
 
             err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)

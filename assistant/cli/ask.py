@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from assistant.cli.console import err, out
 from assistant.errors import AssistantError
-from assistant.models import Answer
+
+if TYPE_CHECKING:
+    from assistant.models import Answer
 
 
 class FilterOptions:
@@ -64,6 +65,8 @@ def ask(
 
 
 def print_sources(answer: Answer) -> None:
+    from rich.markup import escape
+
     if answer.citations:
         out.print("\n[bold]Sources[/]")
     for citation in answer.citations:

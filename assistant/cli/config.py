@@ -4,13 +4,14 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from assistant.cli.console import out
 
 
 def config(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print the effective settings (API keys masked) and where they come from."""
+    from rich.markup import escape
+
     from assistant.settings import Settings, load_settings
 
     values = load_settings().masked()

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from assistant.cli.console import err, out
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def evaluate(
@@ -31,6 +32,8 @@ def evaluate(
     from assistant.settings import load_settings
 
     previous = json.loads(compare.read_text()) if compare else None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
     columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("questions", total=None)
@@ -51,6 +54,8 @@ def evaluate(
     else:
         out.print(_table(result))
     if previous:
+        from rich.table import Table
+
         deltas = Table("pipeline", "metric", "before", "after", "delta", title="Compared with the earlier report")
         for name, key, before, after in reports.compare(result, previous):
             delta = f"{after - before:+.3f}" if before is not None and after is not None else ""
@@ -63,6 +68,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _table(result: dict) -> Table:
+    from rich.table import Table
+
     from assistant.evaluation import report as reports
 
     names = list(result["pipelines"])

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from assistant.cli.console import err, out
 
@@ -38,6 +36,8 @@ def rebuild(json_output: JsonOption = False, strict: StrictOption = False) -> No
 @app.command()
 def status(json_output: JsonOption = False) -> None:
     """Articles, chunks, embedding model and last build of the index."""
+    from rich.markup import escape
+
     from assistant.indexer import index_status
     from assistant.settings import load_settings
 
@@ -50,6 +50,9 @@ def status(json_output: JsonOption = False) -> None:
 
 
 def _build(paths: list[Path] | None, rebuild: bool, json_output: bool, strict: bool) -> None:
+    from rich.markup import escape
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from assistant.indexer import build_index
     from assistant.settings import load_settings
 

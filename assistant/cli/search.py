@@ -4,7 +4,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from assistant.cli.ask import FilterOptions
 from assistant.cli.console import out
@@ -19,6 +18,8 @@ def search(
     until: FilterOptions.until = None,
 ) -> None:
     """The passages most relevant to QUERY, best first: retrieval only, no LLM."""
+    from rich.markup import escape
+
     from assistant.qa import Assistant
     from assistant.retrieval import Filters
     from assistant.settings import load_settings
