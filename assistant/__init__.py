@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Assistant": "assistant.qa",
     "build_index": "assistant.indexer",
-    "index_status": "assistant.indexer",
+    "index_status": "assistant.store",
     "Filters": "assistant.retrieval",
     "load_settings": "assistant.settings",
     "Settings": "assistant.settings",

@@ -18,7 +18,9 @@ from assistant.ingest import Problem, load_articles
 from assistant.keyword import KeywordIndex
 from assistant.models import Article, Chunk
 from assistant.settings import Settings
-from assistant.store import Index, IndexDir, Manifest
+from assistant.store import Index, IndexDir, Manifest, index_status
+
+__all__ = ["BuildReport", "build_index", "index_status"]
 
 EMBED_BATCH_CHUNKS = 256  # chunks embedded and stored per step: bounds memory on big corpora
 
@@ -37,19 +39,6 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     index_dir: str = ""
-
-
-@dataclass
-class IndexStatus:
-    index_dir: str
-    articles: int
-    chunks: int
-    embedding_model: str
-    chunk_size: int
-    chunk_overlap: int
-    paths: list[str]
-    built_at: str | None
-    format_version: int
 
 
 def article_hash(article: Article, manifest: Manifest) -> str:
@@ -122,21 +111,6 @@ def build_index(
     report.seconds = round(time.perf_counter() - started, 3)
     report.index_dir = str(settings.index_dir)
     return report
-
-
-def index_status(settings: Settings) -> IndexStatus:
-    manifest = IndexDir(settings.index_dir).open().manifest()
-    return IndexStatus(
-        index_dir=str(settings.index_dir),
-        articles=len(manifest.articles),
-        chunks=sum(len(entry["chunks"]) for entry in manifest.articles.values()),
-        embedding_model=manifest.embedding_model,
-        chunk_size=manifest.chunk_size,
-        chunk_overlap=manifest.chunk_overlap,
-        paths=manifest.paths,
-        built_at=manifest.built_at,
-        format_version=manifest.format_version,
-    )
 
 
 def _new_manifest(settings: Settings, embedder: Embedder) -> Manifest:

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import IndexLockedError, IndexMismatchError, IndexMissingError
-from assistant.keyword import KeywordIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.keyword import KeywordIndex
+    from assistant.settings import Settings
 
 FORMAT_VERSION = 1
 COLLECTION = "chunks"
@@ -65,6 +68,34 @@ def _atomic_write(path: Path, text: str) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(temp, path)
+
+
+@dataclass
+class IndexStatus:
+    index_dir: str
+    articles: int
+    chunks: int
+    embedding_model: str
+    chunk_size: int
+    chunk_overlap: int
+    paths: list[str]
+    built_at: str | None
+    format_version: int
+
+
+def index_status(settings: Settings) -> IndexStatus:
+    manifest = IndexDir(settings.index_dir).open().manifest()
+    return IndexStatus(
+        index_dir=str(settings.index_dir),
+        articles=len(manifest.articles),
+        chunks=sum(len(entry["chunks"]) for entry in manifest.articles.values()),
+        embedding_model=manifest.embedding_model,
+        chunk_size=manifest.chunk_size,
+        chunk_overlap=manifest.chunk_overlap,
+        paths=manifest.paths,
+        built_at=manifest.built_at,
+        format_version=manifest.format_version,
+    )
 
 
 class IndexDir:
@@ -213,6 +244,8 @@ class Index:
 
     @property
     def keyword(self) -> KeywordIndex:
+        from assistant.keyword import KeywordIndex
+
         if self._keyword is None:
             folder = self.directory / "keyword"
             if not KeywordIndex.is_current(folder):
@@ -248,6 +281,8 @@ class Index:
 
     def rebuild_keyword_index(self) -> None:
         """Re-index every stored chunk text for BM25 and save it atomically."""
+        from assistant.keyword import KeywordIndex
+
         stored = self.collection.get(include=["documents", "metadatas"])
         keyword = KeywordIndex.build(stored["ids"], stored["documents"], stored["metadatas"])
         target = self.directory / "keyword"

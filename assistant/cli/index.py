@@ -38,8 +38,8 @@ def status(json_output: JsonOption = False) -> None:
     """Articles, chunks, embedding model and last build of the index."""
     from rich.markup import escape
 
-    from assistant.indexer import index_status
     from assistant.settings import load_settings
+    from assistant.store import index_status
 
     info = index_status(load_settings())
     if json_output:
