@@ -45,6 +45,9 @@ class KeywordIndex:
         self.chunk_ids = chunk_ids
         self.metadatas = metadatas
         self._retriever = retriever
+        # the filter fields as arrays, so filtering is vectorised
+        self.sources = np.array([m.get("source_lc", "") for m in metadatas], dtype=object)
+        self.timestamps = np.array([m.get("published_ts", np.nan) for m in metadatas], dtype=np.float64)
 
     @classmethod
     def build(cls, chunk_ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> KeywordIndex:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from assistant.errors import InputError
 from assistant.mentions import mentioned_dates, mentioned_sources
 from assistant.models import Chunk, Passage
 from assistant.store import Index
+
+if TYPE_CHECKING:
+    from assistant.keyword import KeywordIndex
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
 CANDIDATES = 50  # taken from each ranking before fusion
@@ -45,15 +48,17 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def accepts(self, metadata: dict[str, Any]) -> bool:
-        if self.sources and metadata.get("source_lc") not in {s.lower() for s in self.sources}:
-            return False
-        timestamp = metadata.get("published_ts")
-        if self.since and (timestamp is None or timestamp < to_timestamp(self.since)):  # type: ignore[operator]
-            return False
-        if self.until and (timestamp is None or timestamp > to_timestamp(self.until)):  # type: ignore[operator]
-            return False
-        return True
+    def mask(self, keyword: KeywordIndex) -> np.ndarray:
+        """Which chunks of the keyword index pass the filters (vectorised: no loop over chunks)."""
+        keep = np.ones(len(keyword.chunk_ids), dtype=bool)
+        if self.sources:
+            keep &= np.isin(keyword.sources, [s.lower() for s in self.sources])
+        with np.errstate(invalid="ignore"):  # a missing date (NaN) passes no date filter
+            if self.since:
+                keep &= keyword.timestamps >= to_timestamp(self.since)
+            if self.until:
+                keep &= keyword.timestamps <= to_timestamp(self.until)
+        return keep
 
 
 def _date_option(name: str, value: str | None, end: bool = False) -> str | None:
@@ -94,7 +99,7 @@ def retrieve(
         similarity |= {cid: 1.0 - d for cid, d in zip(dense["ids"][0], dense["distances"][0], strict=True)}
         scores = keyword_all
         if focus.where() is not None:
-            scores = np.where([focus.accepts(m) for m in index.keyword.metadatas], scores, 0.0)
+            scores = np.where(focus.mask(index.keyword), scores, 0.0)
         top = [i for i in np.argsort(-scores)[:CANDIDATES] if scores[i] > 0]
         rankings.append([index.keyword.chunk_ids[i] for i in top])
         keyword_score |= {index.keyword.chunk_ids[i]: float(scores[i]) for i in top}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -277,14 +277,29 @@ class Index:
             self.collection.delete(ids=ids[begin : begin + step])
 
     def stored_ids(self) -> set[str]:
-        return set(self.collection.get(include=[])["ids"])
+        return {cid for page in self._pages([]) for cid in page["ids"]}
+
+    def _pages(self, include: list[str], size: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every stored chunk, a page at a time (one `get` of 100,000 ids overflows SQLite's variables)."""
+        offset = 0
+        while page := self.collection.get(include=include, limit=size, offset=offset):
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
 
     def rebuild_keyword_index(self) -> None:
         """Re-index every stored chunk text for BM25 and save it atomically."""
         from assistant.keyword import KeywordIndex
 
-        stored = self.collection.get(include=["documents", "metadatas"])
-        keyword = KeywordIndex.build(stored["ids"], stored["documents"], stored["metadatas"])
+        ids: list[str] = []
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        for page in self._pages(["documents", "metadatas"]):
+            ids += page["ids"]
+            texts += page["documents"]
+            metadatas += page["metadatas"]
+        keyword = KeywordIndex.build(ids, texts, metadatas)
         target = self.directory / "keyword"
         staging = Path(tempfile.mkdtemp(dir=self.directory, prefix=".keyword."))
         keyword.save(staging)
