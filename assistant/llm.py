@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -27,12 +28,20 @@ class ChatModel(Protocol):
 
 
 class LocalModel:
-    """A GGUF model run in-process by llama-cpp-python."""
+    """A GGUF model run in-process by llama-cpp-python.
 
-    def __init__(self, path: Path, context: int = 4096, threads: int | None = None) -> None:
+    The model's state after the fixed start of every prompt (the system turn) is
+    saved once under `state_dir` and restored on later runs, so only the rest of
+    the prompt is processed: prompt processing is most of the wait on a CPU.
+    """
+
+    def __init__(
+        self, path: Path, context: int = 4096, threads: int | None = None, state_dir: Path | None = None
+    ) -> None:
         self.path = path
         self.context = context
         self.threads = threads
+        self.state_dir = state_dir
         self.model_id = f"local:{path.name}"
 
     @cached_property
@@ -57,17 +66,83 @@ class LocalModel:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {self.path}: {error}") from None
 
+    def load_in_background(self) -> None:
+        """Start loading the model now, in a thread, so it overlaps with retrieval."""
+        threading.Thread(target=lambda: self._loaded, daemon=True).start()
+
+    @cached_property
+    def _loaded(self) -> Any:  # one load, whichever thread asks first
+        with _LOAD_LOCK:
+            return self._llama
+
     def count_tokens(self, messages: Messages) -> int | None:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
+        return len(self._loaded.tokenize(text.encode(), add_bos=False, special=True)) + 3
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        response = self._llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
-        )
+        llama = self._loaded
+        if self.state_dir is not None:
+            _restore_prefix(llama, messages, self.state_dir)
+        response = llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
         for part in response:
             if text := part["choices"][0]["delta"].get("content"):
                 yield text
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _fixed_prefix(llama: Any, messages: Messages) -> list[int]:
+    """The tokens every prompt with this system message starts with, by the model's own chat template."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template or not messages or messages[0]["role"] != "system":
+        return []
+    special = [llama._model.token_get_text(t) if t != -1 else "" for t in (llama.token_eos(), llama.token_bos())]
+    formatter = Jinja2ChatFormatter(template=template, eos_token=special[0], bos_token=special[1])
+    prompts = [formatter(messages=[messages[0], {"role": "user", "content": text}]).prompt for text in "ab"]
+    common = os.path.commonprefix(prompts)
+    return list(llama.tokenize(common.encode(), add_bos=False, special=True))[:-1]  # the last may merge on
+
+
+def _restore_prefix(llama: Any, messages: Messages, state_dir: Path) -> None:
+    """Put the model in its state after the fixed prefix: from memory, from disk, or computed and saved."""
+    import hashlib
+
+    import numpy as np
+
+    prefix = _fixed_prefix(llama, messages)
+    if not prefix or list(llama._input_ids[: len(prefix)]) == prefix:
+        return
+    key = hashlib.sha256(f"{llama.model_path}|{llama.n_ctx()}|{prefix}".encode()).hexdigest()[:20]
+    path = state_dir / f"{key}.npz"
+    try:
+        with np.load(path) as saved:
+            state = saved["state"].tobytes()
+            llama.load_state(_llama_state(llama, prefix, np.asarray(saved["scores"]), state))
+        return
+    except (OSError, KeyError, ValueError, RuntimeError):
+        pass  # none saved yet, or unusable: compute it
+    llama.reset()
+    llama.eval(prefix)
+    saved = llama.save_state()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    # the logits of the prefix are never used (the rest of the prompt refreshes them): keep one row
+    np.savez(temporary, state=np.frombuffer(saved.llama_state, dtype=np.uint8), scores=saved.scores[-1:])
+    os.replace(temporary, path)
+
+
+def _llama_state(llama: Any, tokens: list[int], scores: Any, state: bytes) -> Any:
+    import numpy as np
+    from llama_cpp.llama import LlamaState
+
+    ids = np.zeros(llama.n_ctx(), dtype=np.intc)  # the whole context's token buffer, as save_state gives it
+    ids[: len(tokens)] = tokens
+    return LlamaState(
+        input_ids=ids, scores=scores, n_tokens=len(tokens), llama_state=state, llama_state_size=len(state), seed=0
+    )
 
 
 class OpenAIModel:
@@ -163,4 +238,5 @@ def make_chat_model(settings: Settings) -> ChatModel:
         from assistant.local_model import bundled_model
 
         path = bundled_model(settings.cache_dir)
-    return LocalModel(path, context=settings.llm_context, threads=settings.llm_threads)
+    state_dir = settings.cache_dir / "llm-state"
+    return LocalModel(path, context=settings.llm_context, threads=settings.llm_threads, state_dir=state_dir)

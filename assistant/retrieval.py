@@ -35,18 +35,9 @@ class Filters:
     def parse(cls, sources: list[str] | None = None, since: str | None = None, until: str | None = None) -> Filters:
         return cls(tuple(sources or ()), _date_option("--since", since), _date_option("--until", until, end=True))
 
-    def where(self) -> dict[str, Any] | None:
-        """The Chroma `where` clause."""
-        clauses: list[dict[str, Any]] = []
-        if self.sources:
-            clauses.append({"source_lc": {"$in": [s.lower() for s in self.sources]}})
-        if self.since:
-            clauses.append({"published_ts": {"$gte": to_timestamp(self.since)}})
-        if self.until:
-            clauses.append({"published_ts": {"$lte": to_timestamp(self.until)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    @property
+    def narrows(self) -> bool:
+        return bool(self.sources or self.since or self.until)
 
     def mask(self, keyword: KeywordIndex) -> np.ndarray:
         """Which chunks of the keyword index pass the filters (vectorised: no loop over chunks)."""
@@ -93,16 +84,20 @@ def retrieve(
     similarity: dict[str, float] = {}
     keyword_score: dict[str, float] = {}
     rankings: list[list[str]] = []
+    keyword = index.keyword
     for focus in plan_searches(question, filters, index.sources):
-        dense = index.dense(query, CANDIDATES, focus.where())
-        rankings.append(dense["ids"][0])
-        similarity |= {cid: 1.0 - d for cid, d in zip(dense["ids"][0], dense["distances"][0], strict=True)}
-        scores = keyword_all
-        if focus.where() is not None:
-            scores = np.where(focus.mask(index.keyword), scores, 0.0)
-        top = [i for i in np.argsort(-scores)[:CANDIDATES] if scores[i] > 0]
-        rankings.append([index.keyword.chunk_ids[i] for i in top])
-        keyword_score |= {index.keyword.chunk_ids[i]: float(scores[i]) for i in top}
+        if not focus.narrows:  # the whole index: Chroma's vector index
+            dense = index.dense(query, CANDIDATES)
+            scores = keyword_all
+        else:  # a filtered subset: exact search over its rows
+            mask = focus.mask(keyword)
+            dense = [(keyword.chunk_ids[row], cosine) for row, cosine in keyword.dense(query, mask, CANDIDATES)]
+            scores = np.where(mask, keyword_all, 0.0)
+        rankings.append([cid for cid, _ in dense])
+        similarity |= dict(dense)
+        top = [i for i in _best(scores, CANDIDATES) if scores[i] > 0]
+        rankings.append([keyword.chunk_ids[i] for i in top])
+        keyword_score |= {keyword.chunk_ids[i]: float(scores[i]) for i in top}
 
     fused: dict[str, float] = {}
     for ranking in rankings:
@@ -113,7 +108,7 @@ def retrieve(
         return []
 
     shortlist = ranked[: top_k * 4]  # room for those that fall under `min_similarity`
-    stored = index.get(shortlist, with_vectors=True)
+    stored = index.get(shortlist)
     by_id = {cid: i for i, cid in enumerate(stored["ids"])}
     passages: list[Passage] = []
     for cid in shortlist:
@@ -121,13 +116,23 @@ def retrieve(
             continue
         row = by_id[cid]
         metadata = stored["metadatas"][row]
-        cosine = similarity.get(cid, float(np.dot(stored["embeddings"][row], query)))
+        cosine = similarity.get(cid)
+        if cosine is None:  # found by keywords only
+            cosine = float(keyword.vectors[keyword.row_of[cid]] @ query)
         if cosine < min_similarity:
             continue
         passages.append(_passage(cid, stored["documents"][row], metadata, fused[cid], cosine, keyword_score.get(cid)))
         if len(passages) == top_k:
             break
     return passages
+
+
+def _best(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the `n` highest scores, highest first."""
+    if len(scores) > n:
+        candidates = np.argpartition(-scores, n)[:n]
+        return candidates[np.argsort(-scores[candidates])]
+    return np.argsort(-scores)
 
 
 def plan_searches(question: str, filters: Filters, sources: Iterable[str]) -> list[Filters]:

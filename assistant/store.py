@@ -295,11 +295,16 @@ class Index:
         ids: list[str] = []
         texts: list[str] = []
         metadatas: list[dict[str, Any]] = []
-        for page in self._pages(["documents", "metadatas"]):
+        vectors: list[Any] = []
+        for page in self._pages(["documents", "metadatas", "embeddings"]):
             ids += page["ids"]
             texts += page["documents"]
             metadatas += page["metadatas"]
-        keyword = KeywordIndex.build(ids, texts, metadatas)
+            vectors.append(page["embeddings"])
+        import numpy as np
+
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        keyword = KeywordIndex.build(ids, texts, metadatas, matrix)
         target = self.directory / "keyword"
         staging = Path(tempfile.mkdtemp(dir=self.directory, prefix=".keyword."))
         keyword.save(staging)
@@ -311,17 +316,13 @@ class Index:
         manifest.write(self.manifest_path)
 
     # --- reading -------------------------------------------------------------------
-    def get(self, ids: list[str], with_vectors: bool = False) -> dict[str, Any]:
-        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        return self.collection.get(ids=ids, include=include)
+    def get(self, ids: list[str]) -> dict[str, Any]:
+        return self.collection.get(ids=ids, include=["documents", "metadatas"])
 
-    def dense(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> dict[str, Any]:
-        return self.collection.query(
-            query_embeddings=[vector],
-            n_results=n,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+    def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Chroma's nearest chunks to `vector` over the whole index: (chunk id, cosine similarity)."""
+        found = self.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return [(cid, 1.0 - distance) for cid, distance in zip(found["ids"][0], found["distances"][0], strict=True)]
 
 
 def _swap_dirs(staging: Path, target: Path) -> None:

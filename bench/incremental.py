@@ -44,7 +44,10 @@ def main() -> None:
     emit(
         "incremental",
         figures,
-        {"one_changed_s": figures["one_changed_s"]["median"], "nothing_changed_s": figures["nothing_changed_s"]["median"]},
+        {
+            "one_changed_s": figures["one_changed_s"]["median"],
+            "nothing_changed_s": figures["nothing_changed_s"]["median"],
+        },
     )
 
 

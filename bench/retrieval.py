@@ -56,7 +56,9 @@ def synthetic_index(source_dir: Path, target_dir: Path, chunks: int) -> int:
             new_meta = [{**m, "doc_id": f"{m['doc_id']}~{round_number}"} for m in metadatas[:take]]
             index.add(new_ids, texts[:take], new_meta, noisy)
             for cid, meta in zip(new_ids, new_meta, strict=True):
-                entry = copy.articles.setdefault(meta["doc_id"], {"hash": "", "source": meta.get("source"), "chunks": []})
+                entry = copy.articles.setdefault(
+                    meta["doc_id"], {"hash": "", "source": meta.get("source"), "chunks": []}
+                )
                 entry["chunks"].append(cid)
             made, round_number = made + take, round_number + 1
         index.rebuild_keyword_index()
@@ -75,7 +77,10 @@ def main() -> None:
         index_dir = args.index
         if index_dir is None:
             index_dir = Path(folder) / "index"
-            run([BIN / "assistant", "index", "build", DATA / "all_corpus.jsonl"], {"ASSISTANT_INDEX_DIR": str(index_dir)})
+            run(
+                [BIN / "assistant", "index", "build", DATA / "all_corpus.jsonl"],
+                {"ASSISTANT_INDEX_DIR": str(index_dir)},
+            )
         small = latencies(index_dir, questions)
         started = time.perf_counter()
         made = synthetic_index(index_dir, Path(folder) / "big", args.chunks)
