@@ -26,6 +26,11 @@ lint: install
 	$(BIN)/ruff check assistant tests bench
 	$(BIN)/ruff format --check assistant tests bench
 
+# the performance suite (see README, Performance); each prints JSON and writes bench/results/NAME.json
+BENCHMARKS ?= startup ask retrieval incremental indexing memory
+bench: install
+	cd bench && for name in $(BENCHMARKS); do ../$(BIN)/python $$name.py || exit 1; done
+
 fmt: install
 	$(BIN)/ruff check --fix assistant tests bench
 	$(BIN)/ruff format assistant tests bench

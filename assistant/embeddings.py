@@ -35,11 +35,15 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
-    """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling, batches padded to their longest text."""
+    """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling, batches padded to their longest text.
+
+    Small batches: on 2 cores, batches of 4 embedded 26.9 chunks/s in 435 MB, batches of 32
+    21.5 chunks/s in 1.6 GB (the int8 attention of a big batch is memory-bound).
+    """
 
     model_id = "local:all-MiniLM-L6-v2-int8"
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 4, threads: int | None = None) -> None:
         self.batch_size = batch_size
         self.threads = threads
 
