@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -66,30 +65,18 @@ class LocalModel:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {self.path}: {error}") from None
 
-    def load_in_background(self) -> None:
-        """Start loading the model now, in a thread, so it overlaps with retrieval."""
-        threading.Thread(target=lambda: self._loaded, daemon=True).start()
-
-    @cached_property
-    def _loaded(self) -> Any:  # one load, whichever thread asks first
-        with _LOAD_LOCK:
-            return self._llama
-
     def count_tokens(self, messages: Messages) -> int | None:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-        return len(self._loaded.tokenize(text.encode(), add_bos=False, special=True)) + 3
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        llama = self._loaded
+        llama = self._llama
         if self.state_dir is not None:
             _restore_prefix(llama, messages, self.state_dir)
         response = llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
         for part in response:
             if text := part["choices"][0]["delta"].get("content"):
                 yield text
-
-
-_LOAD_LOCK = threading.Lock()
 
 
 def _fixed_prefix(llama: Any, messages: Messages) -> list[int]:

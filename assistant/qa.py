@@ -77,8 +77,6 @@ class Assistant:
     ) -> Answer:
         """Answer `question`, passing the answer text to `on_text` as it is generated."""
         started = time.perf_counter()
-        if load := getattr(self.chat_model, "load_in_background", None):
-            load()  # a local model loads while retrieval runs
         passages = self.retrieve(question, top_k, filters)
         return self.answer(question, passages, on_text, retrieval_s=time.perf_counter() - started)
 
