@@ -35,6 +35,14 @@ def _stopwords() -> frozenset[str]:
     return frozenset(bm25s.stopwords.STOPWORDS_EN)
 
 
+def top_indices(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the `n` highest scores, highest first (a partial sort: no full argsort)."""
+    if len(scores) > n:
+        candidates = np.argpartition(-scores, n)[:n]
+        return candidates[np.argsort(-scores[candidates])]
+    return np.argsort(-scores)
+
+
 class KeywordIndex:
     """BM25 scores for a query over every chunk, in `chunk_ids` order.
 
@@ -109,8 +117,7 @@ class KeywordIndex:
         if not len(rows):
             return []
         similarity = self.vectors[rows] @ query
-        best = np.argsort(-similarity)[:n]
-        return [(int(rows[i]), float(similarity[i])) for i in best]
+        return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
 
     def scores(self, query: str) -> np.ndarray:
         tokens = tokenize(query)

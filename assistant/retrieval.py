@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from assistant.cleaning import parse_date, to_timestamp
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
+from assistant.keyword import KeywordIndex, top_indices
 from assistant.mentions import mentioned_dates, mentioned_sources
 from assistant.models import Chunk, Passage
 from assistant.store import Index
-
-if TYPE_CHECKING:
-    from assistant.keyword import KeywordIndex
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.)
 CANDIDATES = 50  # taken from each ranking before fusion
@@ -95,7 +93,7 @@ def retrieve(
             scores = np.where(mask, keyword_all, 0.0)
         rankings.append([cid for cid, _ in dense])
         similarity |= dict(dense)
-        top = [i for i in _best(scores, CANDIDATES) if scores[i] > 0]
+        top = [i for i in top_indices(scores, CANDIDATES) if scores[i] > 0]
         rankings.append([keyword.chunk_ids[i] for i in top])
         keyword_score |= {keyword.chunk_ids[i]: float(scores[i]) for i in top}
 
@@ -125,14 +123,6 @@ def retrieve(
         if len(passages) == top_k:
             break
     return passages
-
-
-def _best(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the `n` highest scores, highest first."""
-    if len(scores) > n:
-        candidates = np.argpartition(-scores, n)[:n]
-        return candidates[np.argsort(-scores[candidates])]
-    return np.argsort(-scores)
 
 
 def plan_searches(question: str, filters: Filters, sources: Iterable[str]) -> list[Filters]:

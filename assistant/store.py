@@ -120,10 +120,10 @@ class IndexDir:
         return sorted(p for p in self.path.glob("gen-*") if p.name[4:].isdigit())
 
     def new_generation(self, copy_of: Index | None = None) -> Index:
-        """A new generation folder: empty, or a copy of `copy_of`. Call with the lock held."""
+        """A new generation folder: empty, or a copy of `copy_of`. Call with the lock held
+        (numbered past any a killed build left, which the next `tidy` removes)."""
         import shutil
 
-        self.tidy()
         numbers = [int(p.name[4:]) for p in self.generations()]
         folder = self.path / f"gen-{max(numbers, default=0) + 1:06d}"
         if copy_of is None:
@@ -290,6 +290,8 @@ class Index:
 
     def rebuild_keyword_index(self) -> None:
         """Re-index every stored chunk text for BM25 and save it atomically."""
+        import numpy as np
+
         from assistant.keyword import KeywordIndex
 
         ids: list[str] = []
@@ -301,8 +303,6 @@ class Index:
             texts += page["documents"]
             metadatas += page["metadatas"]
             vectors.append(page["embeddings"])
-        import numpy as np
-
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         keyword = KeywordIndex.build(ids, texts, metadatas, matrix)
         target = self.directory / "keyword"
