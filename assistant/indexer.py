@@ -15,7 +15,7 @@ from assistant.cleaning import to_timestamp
 from assistant.embeddings import Embedder, make_embedder
 from assistant.errors import InputError
 from assistant.ingest import Problem, load_articles
-from assistant.keyword import KeywordIndex
+from assistant.keyword import KeywordIndex, KeywordRows
 from assistant.models import Article, Chunk
 from assistant.settings import Settings
 from assistant.store import Index, IndexDir, Manifest, index_status
@@ -122,7 +122,8 @@ def _new_manifest(settings: Settings, embedder: Embedder) -> Manifest:
 
 
 def _consistent(index: Index, manifest: Manifest) -> bool:
-    return index.stored_ids() == manifest.chunk_ids()
+    """Whether store and manifest agree: always so for a generation published whole (copy-on-write)."""
+    return manifest.published_whole or index.stored_ids() == manifest.chunk_ids()
 
 
 def _reconcile(index: Index, manifest: Manifest) -> None:
@@ -152,7 +153,10 @@ class _Builder:
         self.pending: list[tuple[Article, str, list[Chunk]]] = []
         self.changed = False
         self.written: Index | None = None
-        if base is None or not _consistent(base, manifest):
+        self.keyword_added = KeywordRows()  # what this build changes in the keyword index
+        self.keyword_removed: set[str] = set()
+        self.reconciled = base is None or not _consistent(base, manifest)
+        if self.reconciled:
             _reconcile(self.index, manifest)
 
     @property
@@ -190,12 +194,25 @@ class _Builder:
         self._flush()
         gone = [doc_id for doc_id in self.manifest.articles if doc_id not in seen]
         for doc_id in gone:
-            self.index.delete(self.manifest.articles.pop(doc_id)["chunks"])
+            chunk_ids = self.manifest.articles.pop(doc_id)["chunks"]
+            self.index.delete(chunk_ids)
+            self.keyword_removed.update(chunk_ids)
         self.report.removed = len(gone)
         keyword_stale = self.base is not None and not KeywordIndex.is_current(self.base.directory / "keyword")
         if self.changed or gone or keyword_stale or self.base is None:
-            self.index.rebuild_keyword_index()
+            self._update_keyword_index()
         return self.report
+
+    def _update_keyword_index(self) -> None:
+        """Update the copied keyword index with this build's changes; re-read the store only when it must."""
+        folder = self.index.directory / "keyword"
+        if self.base is None:
+            self.index.save_keyword(KeywordIndex.build(self.keyword_added))
+        elif self.reconciled or not KeywordIndex.can_update(folder):
+            self.index.rebuild_keyword_index()
+        else:
+            previous = KeywordIndex.load(folder, with_tokens=True)
+            self.index.save_keyword(previous.updated(self.keyword_removed, self.keyword_added))
 
     def _flush(self) -> None:
         if not self.pending:
@@ -205,12 +222,15 @@ class _Builder:
         for article, _, _ in self.pending:  # a changed article: its old chunks go
             if (old := self.manifest.articles.get(article.doc_id)) is not None:
                 self.index.delete(old["chunks"])
-        self.index.add(
+                self.keyword_removed.update(old["chunks"])
+        rows = (
             [chunk.chunk_id for _, chunk in chunks],
             [chunk.text for _, chunk in chunks],
             [chunk_metadata(article, chunk) for article, chunk in chunks],
             vectors,
         )
+        self.index.add(*rows)
+        self.keyword_added.add(*rows)
         for article, digest, article_chunks in self.pending:
             self.manifest.articles[article.doc_id] = {
                 "hash": digest,

@@ -6,7 +6,7 @@
       gen-000001/
         manifest.json   format, embedding model, remembered paths, one entry per article
         chroma/         chromadb PersistentClient: chunk texts, vectors, metadata
-        keyword/        bm25s index over the same chunks
+        keyword/        bm25s index over the same chunks, their vectors and tokens (updated, not rebuilt)
 
 Every write goes to a new generation: `index build` copies the current one
 and updates the copy, `index rebuild` starts an empty one. CURRENT is switched
@@ -49,6 +49,9 @@ class Manifest:
     paths: list[str] = field(default_factory=list)
     built_at: str | None = None
     articles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # set on commit: a generation published whole (copy-on-write) has a store that matches it;
+    # False in indexes written in place by older versions, which a build checks first
+    published_whole: bool = False
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -289,30 +292,24 @@ class Index:
             offset += len(page["ids"])
 
     def rebuild_keyword_index(self) -> None:
-        """Re-index every stored chunk text for BM25 and save it atomically."""
-        import numpy as np
+        """Re-index every stored chunk for BM25 (reads and tokenizes them all) and save it."""
+        from assistant.keyword import KeywordIndex, KeywordRows
 
-        from assistant.keyword import KeywordIndex
-
-        ids: list[str] = []
-        texts: list[str] = []
-        metadatas: list[dict[str, Any]] = []
-        vectors: list[Any] = []
+        rows = KeywordRows()
         for page in self._pages(["documents", "metadatas", "embeddings"]):
-            ids += page["ids"]
-            texts += page["documents"]
-            metadatas += page["metadatas"]
-            vectors.append(page["embeddings"])
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
-        keyword = KeywordIndex.build(ids, texts, metadatas, matrix)
-        target = self.directory / "keyword"
+            rows.add(page["ids"], page["documents"], page["metadatas"], page["embeddings"])
+        self.save_keyword(KeywordIndex.build(rows))
+
+    def save_keyword(self, keyword: KeywordIndex) -> None:
+        """Replace the keyword index atomically."""
         staging = Path(tempfile.mkdtemp(dir=self.directory, prefix=".keyword."))
         keyword.save(staging)
-        _swap_dirs(staging, target)
+        _swap_dirs(staging, self.directory / "keyword")
         self._keyword = keyword
 
     def commit(self, manifest: Manifest) -> None:
         manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest.published_whole = True
         manifest.write(self.manifest_path)
 
     # --- reading -------------------------------------------------------------------

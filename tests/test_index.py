@@ -6,11 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import DAESH, SAMPLES, CountingEmbedder
 
 from assistant.errors import IndexMismatchError, IndexMissingError, InputError
 from assistant.indexer import build_index, index_status
+from assistant.keyword import KeywordIndex
 from assistant.qa import Assistant
 from assistant.retrieval import Filters
 from assistant.settings import Settings
@@ -205,3 +207,76 @@ def test_an_index_of_an_older_format_is_refused_until_rebuilt(sample_settings: S
             attempt()
     report = build_index(None, sample_settings, rebuild=True, embedder=local_embedder)
     assert report.articles == 2 and Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
+
+
+def test_an_updated_keyword_index_matches_one_built_from_scratch(
+    tmp_path: Path, settings: Settings, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [path.read_text() for path in sorted(SAMPLES.glob("*.txt"))]
+    rows = [article(f"a{i}", "Wire", "2023-10-0{i}", f"Dispatch {i}.\n\n{texts[i % 2]}") for i in range(1, 5)]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(records(*rows))
+    build_index([corpus], settings, embedder=embedder)
+
+    rows[0]["body"] += "\n\nA late paragraph: the talks were moved to Geneva over harbour fees."
+    del rows[1]
+    rows.append(article("a9", "Post", "2023-11-01", "A new dispatch about harbour fees in Geneva."))
+    corpus.write_text(records(*rows))
+
+    def full_rebuild(self: object) -> None:
+        raise AssertionError("an update re-read every chunk")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("assistant.store.Index.rebuild_keyword_index", full_rebuild)
+        report = build_index([corpus], settings, embedder=embedder)
+    assert (report.added, report.updated, report.removed) == (1, 1, 1)
+    updated = IndexDir(settings.index_dir).open()
+
+    scratch = settings.model_copy(update={"index_dir": tmp_path / "scratch"})
+    build_index([corpus], scratch, embedder=embedder)
+    fresh = IndexDir(scratch.index_dir).open()
+    assert_same_keyword_index(updated.keyword, fresh.keyword)
+    assert set(updated.keyword.chunk_ids) == updated.stored_ids()
+
+    # an index from before tokens were saved is re-read from the store once, then updated
+    (updated.directory / "keyword" / "tokens.json").unlink()
+    rows[0]["body"] += " One more line."
+    corpus.write_text(records(*rows))
+    build_index([corpus], settings, embedder=embedder)
+    build_index([corpus], scratch, embedder=embedder)
+    again = IndexDir(settings.index_dir).open()
+    assert (again.directory / "keyword" / "tokens.json").is_file()
+    assert_same_keyword_index(again.keyword, IndexDir(scratch.index_dir).open().keyword)
+
+
+def assert_same_keyword_index(one: KeywordIndex, other: KeywordIndex) -> None:
+    """Same chunks, filter fields, vectors and BM25 scores, whatever the row order."""
+    assert sorted(one.chunk_ids) == sorted(other.chunk_ids)
+    rows = [other.row_of[cid] for cid in one.chunk_ids]
+    assert one.metadatas == [other.metadatas[row] for row in rows]
+    np.testing.assert_allclose(one.vectors, other.vectors[rows], atol=1e-6)
+    for query in ("harbour fees Geneva", "Russia Daesh State Department", "Turkey cooperate"):
+        np.testing.assert_allclose(one.scores(query), other.scores(query)[rows], rtol=1e-5)
+        assert one.scores(query).any()
+
+
+def test_an_index_written_in_place_by_an_older_version_is_reconciled(
+    settings: Settings, embedder: CountingEmbedder
+) -> None:
+    build_index([SAMPLES], settings, embedder=embedder)
+    index = IndexDir(settings.index_dir).open()
+    manifest = json.loads(index.manifest_path.read_text())
+    del manifest["published_whole"]  # older versions updated the store in place
+    index.manifest_path.write_text(json.dumps(manifest))
+    dropped = sorted(index.stored_ids())[0]
+    index.delete([dropped])  # as if a build was killed half-way
+    index.add(["orphan:0"], ["An orphan chunk."], [{"doc_id": "orphan"}], embedder.embed(["An orphan chunk."]))
+
+    embedder.texts.clear()
+    build_index(None, settings, embedder=embedder)
+    repaired = IndexDir(settings.index_dir).open()
+    assert repaired.stored_ids() == repaired.manifest().chunk_ids()
+    assert dropped in repaired.stored_ids() and "orphan:0" not in repaired.stored_ids()
+    assert embedder.texts  # the article that lost a chunk was embedded again
+    assert set(repaired.keyword.chunk_ids) == repaired.stored_ids()
+    assert json.loads(repaired.manifest_path.read_text())["published_whole"] is True
