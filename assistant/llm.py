@@ -21,6 +21,12 @@ class ChatModel(Protocol):
         """The reply, piece by piece, at temperature 0."""
         ...
 
+    def _fixed_prefix(self, messages: Messages) -> list[int]:
+        first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
+        if first not in self._prefixes:
+            self._prefixes[first] = _fixed_prefix(self._llama, messages)
+        return self._prefixes[first]
+
     def count_tokens(self, messages: Messages) -> int | None:
         """Prompt tokens of `messages`, where the model can tell."""
         ...
@@ -42,6 +48,7 @@ class LocalModel:
         self.threads = threads
         self.state_dir = state_dir
         self.model_id = f"local:{path.name}"
+        self._prefixes: dict[tuple[str, str], list[int]] = {}  # first message -> fixed prompt prefix
 
     @cached_property
     def _llama(self) -> Any:
@@ -65,6 +72,12 @@ class LocalModel:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {self.path}: {error}") from None
 
+    def _fixed_prefix(self, messages: Messages) -> list[int]:
+        first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
+        if first not in self._prefixes:
+            self._prefixes[first] = _fixed_prefix(self._llama, messages)
+        return self._prefixes[first]
+
     def count_tokens(self, messages: Messages) -> int | None:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
@@ -72,7 +85,7 @@ class LocalModel:
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         llama = self._llama
         if self.state_dir is not None:
-            _restore_prefix(llama, messages, self.state_dir)
+            _restore_prefix(llama, self._fixed_prefix(messages), self.state_dir)
         response = llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
         for part in response:
             if text := part["choices"][0]["delta"].get("content"):
@@ -93,13 +106,12 @@ def _fixed_prefix(llama: Any, messages: Messages) -> list[int]:
     return list(llama.tokenize(common.encode(), add_bos=False, special=True))[:-1]  # the last may merge on
 
 
-def _restore_prefix(llama: Any, messages: Messages, state_dir: Path) -> None:
-    """Put the model in its state after the fixed prefix: from memory, from disk, or computed and saved."""
+def _restore_prefix(llama: Any, prefix: list[int], state_dir: Path) -> None:
+    """Put the model in its state after the fixed `prefix`: from memory, from disk, or computed and saved."""
     import hashlib
 
     import numpy as np
 
-    prefix = _fixed_prefix(llama, messages)
     if not prefix or list(llama._input_ids[: len(prefix)]) == prefix:
         return
     key = hashlib.sha256(f"{llama.model_path}|{llama.n_ctx()}|{prefix}".encode()).hexdigest()[:20]
@@ -140,6 +152,12 @@ class OpenAIModel:
         self.model = model
         self.model_id = f"openai:{model}"
         self.prompt_tokens: int | None = None
+
+    def _fixed_prefix(self, messages: Messages) -> list[int]:
+        first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
+        if first not in self._prefixes:
+            self._prefixes[first] = _fixed_prefix(self._llama, messages)
+        return self._prefixes[first]
 
     def count_tokens(self, messages: Messages) -> int | None:
         return self.prompt_tokens  # reported by the server with the last streamed answer

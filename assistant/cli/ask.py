@@ -11,9 +11,10 @@ if TYPE_CHECKING:
     from assistant.models import Answer
 
 
-class FilterOptions:
-    """The filters `ask` and `search` share."""
+class SearchOptions:
+    """The retrieval options `ask` and `search` share."""
 
+    top_k = Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to retrieve.")]
     source = Annotated[list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")]
     since = Annotated[str | None, typer.Option(help="Only articles published on or after this date.")]
     until = Annotated[str | None, typer.Option(help="Only articles published on or before this date.")]
@@ -22,10 +23,10 @@ class FilterOptions:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
-    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to retrieve.")] = None,
-    source: FilterOptions.source = None,
-    since: FilterOptions.since = None,
-    until: FilterOptions.until = None,
+    top_k: SearchOptions.top_k = None,
+    source: SearchOptions.source = None,
+    since: SearchOptions.since = None,
+    until: SearchOptions.until = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing the sentences it rests on."""
     from assistant.qa import Assistant

@@ -5,17 +5,17 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.ask import FilterOptions
+from assistant.cli.ask import SearchOptions
 from assistant.cli.console import out
 
 
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in quotes.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Passages to return.")] = None,
-    source: FilterOptions.source = None,
-    since: FilterOptions.since = None,
-    until: FilterOptions.until = None,
+    top_k: SearchOptions.top_k = None,
+    source: SearchOptions.source = None,
+    since: SearchOptions.since = None,
+    until: SearchOptions.until = None,
 ) -> None:
     """The passages most relevant to QUERY, best first: retrieval only, no LLM."""
     from rich.markup import escape
