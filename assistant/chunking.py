@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from assistant.models import Article, Chunk
+
+if TYPE_CHECKING:  # imported when first used: `ask` needs sentences only, not the splitter (0.24 s)
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 # Paragraphs, then lines, then sentence ends, then clauses, then words.
 _SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])[\"'”’)\]]*\s+", r"(?<=[;:,])\s+", r"\s+", ""]
@@ -15,6 +17,8 @@ _SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])[\"'”’)\]]*\s+", r"(?<=[;:,])\s+", 
 
 @lru_cache(maxsize=8)
 def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
