@@ -42,8 +42,8 @@ _KIND = r"(?:article|report|piece|coverage|story|publication)s?"
 _NAME_END = r"(?=['\",.?;]|\s+(?:on|about|regarding|discussing|detailing|published|and)\b|$)"
 _OUTLET_MENTIONS = [
     re.compile(rf"\b(?:an?|the) ['\"]?{_NAME}['\"]? {_KIND}\b"),
-    re.compile(rf"\b{_KIND} (?:from|in|by) ['\"]?{_NAME}{_NAME_END}"),
-    re.compile(rf"\b(?:reported|published|covered|written) by ['\"]?{_NAME}{_NAME_END}"),
+    re.compile(rf"\b(?:{_KIND}|another) (?:from|in|by) ['\"]?{_NAME}{_NAME_END}"),  # "... and another from X"
+    re.compile(rf"\b(?:reported|published|covered|written|provided) by ['\"]?{_NAME}{_NAME_END}"),
 ]
 _MONTH_NAMES = set(_MONTHS.split("|"))
 

@@ -183,11 +183,17 @@ def test_outlets_a_question_cites_but_the_index_lacks_are_found() -> None:
         "The Wall Street Journal",
     ]
     assert unknown_outlets("As reported by Reuters, and in the Verge article, who won?", sources) == ["Reuters"]
+    assert unknown_outlets(
+        "Given an article from Fortune on the merger and another from The Washington Post detailing its costs, "
+        "and the figures provided by Bloomberg, who gains?",
+        sources,
+    ) == ["The Washington Post", "Bloomberg"]
     for fine in (
         "Does the Fortune article on Sam Bankman-Fried's trial agree with The Verge's coverage?",
         "Did 'The Independent - Life and Style' article published on October 12, 2023 say so?",
         "Did the TechCrunch report on December 4, 2023 mention it?",
         "What did Elon Musk say, according to Fortune?",
+        "Did one TechCrunch article and another from The Verge, discussing the data provided by Fortune, agree?",
     ):
         assert unknown_outlets(fine, sources) == [], fine
 
