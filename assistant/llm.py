@@ -21,12 +21,6 @@ class ChatModel(Protocol):
         """The reply, piece by piece, at temperature 0."""
         ...
 
-    def _fixed_prefix(self, messages: Messages) -> list[int]:
-        first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
-        if first not in self._prefixes:
-            self._prefixes[first] = _fixed_prefix(self._llama, messages)
-        return self._prefixes[first]
-
     def count_tokens(self, messages: Messages) -> int | None:
         """Prompt tokens of `messages`, where the model can tell."""
         ...
@@ -72,7 +66,7 @@ class LocalModel:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {self.path}: {error}") from None
 
-    def _fixed_prefix(self, messages: Messages) -> list[int]:
+    def _cached_prefix(self, messages: Messages) -> list[int]:
         first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
         if first not in self._prefixes:
             self._prefixes[first] = _fixed_prefix(self._llama, messages)
@@ -85,7 +79,7 @@ class LocalModel:
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         llama = self._llama
         if self.state_dir is not None:
-            _restore_prefix(llama, self._fixed_prefix(messages), self.state_dir)
+            _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
         response = llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
         for part in response:
             if text := part["choices"][0]["delta"].get("content"):
@@ -152,12 +146,6 @@ class OpenAIModel:
         self.model = model
         self.model_id = f"openai:{model}"
         self.prompt_tokens: int | None = None
-
-    def _fixed_prefix(self, messages: Messages) -> list[int]:
-        first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
-        if first not in self._prefixes:
-            self._prefixes[first] = _fixed_prefix(self._llama, messages)
-        return self._prefixes[first]
 
     def count_tokens(self, messages: Messages) -> int | None:
         return self.prompt_tokens  # reported by the server with the last streamed answer
