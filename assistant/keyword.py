@@ -165,6 +165,10 @@ class KeywordIndex:
         similarity = self.vectors[rows] @ query
         return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
 
+    def knows(self, token: str) -> bool:
+        """Whether some chunk holds this (tokenized) word."""
+        return self._retriever is not None and token in self._retriever.vocab_dict  # type: ignore[attr-defined]
+
     def scores(self, query: str) -> np.ndarray:
         tokens = tokenize(query)
         if self._retriever is None or not tokens:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from assistant.cleaning import parse_date
@@ -48,19 +48,45 @@ _OUTLET_MENTIONS = [
 _MONTH_NAMES = set(_MONTHS.split("|"))
 
 
-def unknown_outlets(question: str, sources: Iterable[str]) -> list[str]:
-    """Outlets the question names as the origin of a report that are not among `sources`."""
+def unknown_outlets(question: str, sources: Iterable[str], titles: Iterable[str] = ()) -> list[str]:
+    """Outlets the question names as the origin of a report that are not among `sources`.
+
+    A name inside one of `titles` is an article's title ("the 'NBA Rookie of the Year Odds' article").
+    """
 
     def key(name: str) -> str:
         return re.sub(r"^the ", "", name.lower())
 
     known = [key(source) for source in sources]
+    titles = [title.lower() for title in titles]
     unknown: list[str] = []
     for pattern in _OUTLET_MENTIONS:
         for match in pattern.finditer(question):
             name = match.group(1).strip(" '\"")
             if name in _MONTH_NAMES or name.endswith("'s") or name in unknown:
                 continue
-            if not any(key(name) == k or k.startswith(key(name) + " ") for k in known):
+            if any(key(name) == k or k.startswith(key(name) + " ") for k in known):
+                continue
+            if not any(name.lower() in title for title in titles):
                 unknown.append(name)
+    return unknown
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'&.-]*")
+
+
+def unknown_names(question: str, is_known: Callable[[str], bool]) -> list[str]:
+    """Names in the question ("Vandita", "ZDNet") that `is_known` says no article uses.
+
+    Capitalised words count, except where a sentence starts and acronyms: those often
+    stand for words the articles do use ("FWA" for "Fixed Wireless Access").
+    """
+    unknown: list[str] = []
+    for match in _CAPITALISED.finditer(question):
+        word = match.group(0).rstrip(".'-&").removesuffix("'s")
+        sentence_start = not question[: match.start()].strip() or question[: match.start()].rstrip()[-1] in ".?!"
+        if sentence_start or word.isupper() or word in unknown:
+            continue
+        if not is_known(word):
+            unknown.append(word)
     return unknown

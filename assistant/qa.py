@@ -10,7 +10,7 @@ from assistant.citations import OPEN_MARKER, drop_invalid_markers, is_refusal, r
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
 from assistant.llm import ChatModel, Messages, make_chat_model
-from assistant.mentions import unknown_outlets
+from assistant.mentions import unknown_names, unknown_outlets
 from assistant.models import Answer, Passage, Retrieved
 from assistant.resources import load_prompt
 from assistant.retrieval import Filters, retrieve
@@ -62,11 +62,18 @@ class Assistant:
             min_similarity=self.settings.min_similarity,
         )
 
-    def missing_outlets(self, question: str) -> list[str]:
-        """Outlets the question cites as the origin of a report, when the index has no article from them."""
-        if not self.index.every_article_has_source:
-            return []  # articles of unknown origin: any outlet may be among them
-        return unknown_outlets(question, self.index.sources)
+    def not_in_index(self, question: str) -> str:
+        """Why the index cannot hold the answer, read from the question alone ("" when it may).
+
+        A question about reports from an outlet the index lacks, or naming someone
+        or something no article mentions, is refused without asking the model.
+        """
+        if self.index.every_article_has_source:  # else any outlet may be among the articles of unknown origin
+            if outlets := unknown_outlets(question, self.index.sources, self.index.titles):
+                return f"None of them comes from {', '.join(outlets)}."
+        if names := unknown_names(question, self.index.mentions):
+            return f"None of them mentions {', '.join(names)}."
+        return ""
 
     def ask(
         self,
@@ -90,8 +97,8 @@ class Assistant:
         """Answer `question` from passages already retrieved for it."""
         sink = on_text or (lambda text: None)
         started = time.perf_counter() - retrieval_s
-        missing = self.missing_outlets(question)
-        if missing:  # the question is about reports from outlets the index does not hold
+        reason = self.not_in_index(question)
+        if reason:
             retrieved_passages = []
         passages = select_evidence(question, retrieved_passages, self.embedder, self.settings.max_evidence_sentences)
         timings = {"retrieval_s": time.perf_counter() - started}
@@ -114,7 +121,7 @@ class Assistant:
             models={"embeddings": self.embedder.model_id},
         )
         if not passages:  # nothing relevant: no need to ask the model
-            text = REFUSAL + (f" None of them comes from {', '.join(missing)}." if missing else "")
+            text = f"{REFUSAL} {reason}".strip()
             sink(text)
             timings["total_s"] = time.perf_counter() - started
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})

@@ -240,6 +240,25 @@ class Index:
         """The outlets of the indexed articles."""
         return frozenset(source for source in self._article_sources if source)
 
+    @cached_property
+    def titles(self) -> list[str]:
+        """The titles of the indexed articles."""
+        return [entry.get("title") or "" for entry in self.manifest().articles.values()]
+
+    @cached_property
+    def _heading_words(self) -> frozenset[str]:
+        """The tokens of every article's title and outlet: words the chunk texts may lack."""
+        from assistant.keyword import tokenize
+
+        return frozenset(token for text in [*self.titles, *self.sources] for token in tokenize(text))
+
+    def mentions(self, word: str) -> bool:
+        """Whether any article uses `word` (stemmed, as BM25 sees it) in its text, title or outlet."""
+        from assistant.keyword import tokenize
+
+        tokens = tokenize(word)
+        return not tokens or any(self.keyword.knows(t) or t in self._heading_words for t in tokens)
+
     @property
     def every_article_has_source(self) -> bool:
         """Whether `sources` is the whole story: then a question about another outlet has no answer here."""

@@ -196,6 +196,23 @@ def test_outlets_a_question_cites_but_the_index_lacks_are_found() -> None:
         "Did one TechCrunch article and another from The Verge, discussing the data provided by Fortune, agree?",
     ):
         assert unknown_outlets(fine, sources) == [], fine
+    titled = "Does the 'NBA Rookie of the Year Odds' article from Fortune agree?"
+    assert unknown_outlets(titled, sources) == ["Year Odds"]  # read as an outlet, unless it is a title:
+    assert unknown_outlets(titled, sources, titles=["NBA Rookie of the Year Odds 2023/24"]) == []
+
+
+def test_names_no_article_uses_are_found() -> None:
+    from assistant.mentions import unknown_names
+
+    used = {"the", "did", "microsoft", "planner", "verge", "turkey"}  # stop words count as used
+
+    def is_known(word: str) -> bool:
+        return word.lower() in used
+
+    question = "What did Vandita Pant say about Microsoft Planner, per The Verge and a report on ZDNet?"
+    assert unknown_names(question, is_known) == ["Vandita", "Pant", "ZDNet"]
+    # the first word of a sentence and acronyms are no names
+    assert unknown_names("Considering the NATO summit. Did Turkey agree? The US did.", is_known) == []
 
 
 def test_an_index_of_an_older_format_is_refused_until_rebuilt(sample_settings: Settings, local_embedder) -> None:

@@ -87,3 +87,6 @@ def test_a_question_about_an_outlet_the_index_lacks_is_refused(tmp_path, local_e
     answer = assistant.ask("What did a Bloomberg article say about the iPhone update?")
     assert answer.refused and "Bloomberg" in answer.answer and model.prompts == []
     assert not assistant.ask("What did The Verge article say about the iPhone update?").refused
+    unknown = assistant.ask("What did Tim Cook and Vandita Pant say about the iPhone update?")
+    assert unknown.refused and unknown.answer.endswith("None of them mentions Tim, Cook, Vandita, Pant.")
+    assert len(model.prompts) == 1  # only The Verge question reached the model
