@@ -74,6 +74,35 @@ def test_questions_load_from_the_multihop_schema(tmp_path: Path) -> None:
     assert question.kind == "yes_no" and question.evidence[0].fact == "F."
 
 
+def test_the_judge_reads_a_yes_or_no_and_hides_citation_markers() -> None:
+    from test_qa import ScriptedModel
+
+    from assistant.evaluation.judge import Judge
+
+    model = ScriptedModel("Yes.", "no", "It depends")
+    judge = Judge(model)
+    assert judge("Who?", "FTX", "FTX [1], per [2, 3].") is True
+    assert "FTX , per ." in model.prompts[0][0]["content"] and "[1]" not in model.prompts[0][0]["content"]
+    assert judge("Who?", "FTX", "Alameda [1].") is False
+    assert judge("Who?", "FTX", "Maybe FTX.") is None
+
+
+JUDGED = [  # (question, gold, answer, verdict): plain cases a judge must get right
+    ("Which exchange did Sam Bankman-Fried found?", "FTX", "Sam Bankman-Fried founded FTX in 2019 [1].", True),
+    ("Which exchange did Sam Bankman-Fried found?", "FTX", "He founded the trading firm Alameda Research [2].", False),
+    ("Did both articles report that sales rose?", "Yes", "Yes: both report higher sales [1][3].", True),
+    ("Did both articles report that sales rose?", "Yes", "No, the second article reports a fall in sales [2].", False),
+]
+
+
+@pytest.mark.llm
+def test_the_judge_with_the_real_model(local_llm) -> None:
+    from assistant.evaluation.judge import Judge
+
+    judge = Judge(local_llm)
+    assert [judge(q, gold, answer) for q, gold, answer, _ in JUDGED] == [verdict for *_, verdict in JUDGED]
+
+
 @pytest.fixture
 def sample_questions(tmp_path: Path) -> Path:
     path = tmp_path / "questions.yaml"
@@ -122,17 +151,20 @@ def test_retrieval_only_eval_with_a_corpus_writes_reports(sample_questions: Path
     assert "| hits@10 | 1.000 |" in report.with_suffix(".md").read_text()
     again = CliRunner().invoke(app, [*args, "--compare", str(report)])
     assert again.exit_code == 0 and "Compared with the earlier report" in again.stdout
+    judged = CliRunner().invoke(app, [*args, "--judge"])
+    assert judged.exit_code == 1 and "--judge grades answers" in judged.stderr and "Traceback" not in judged.output
 
 
 @pytest.mark.llm
 def test_answer_eval_with_the_real_model(sample_questions: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_LLM_MODEL", str(bundled_model(Settings().cache_dir)))  # before moving the cache
     monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
-    args = ["eval", str(sample_questions), "--corpus", str(SAMPLES), "--json"]
+    args = ["eval", str(sample_questions), "--corpus", str(SAMPLES), "--json", "--judge"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     overall = json.loads(result.stdout)["assistant"]["overall"]
     assert overall["accuracy_answerable"] == 1.0 and overall["refusal_rate_unanswerable"] == 1.0
+    assert overall["judge_accuracy_answerable"] == 1.0 and overall["judge_agreement_with_match"] == 1.0
     assert overall["citation_validity"] == 1.0 and overall["answers_with_citation"] == 1.0
     assert overall["citation_precision"] == 1.0 and overall["mean_prompt_tokens"] > 100
     assert overall["cached_answers"] == 0

@@ -34,6 +34,7 @@ def test_prompt_templates_use_only_known_placeholders() -> None:
         "system": set(),
         "question": {"sources", "question"},
         "source": {"n", "title", "source", "date", "text"},
+        "judge": {"question", "gold", "answer"},
     }
     for name, placeholders in expected.items():
         found = {

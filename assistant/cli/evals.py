@@ -24,6 +24,9 @@ def evaluate(
     ] = False,
     report: Annotated[Path | None, typer.Option(help="Write the JSON report here (.md and .png beside it).")] = None,
     compare: Annotated[Path | None, typer.Option(help="An earlier JSON report to show deltas against.")] = None,
+    judge: Annotated[
+        bool, typer.Option("--judge", help="Also have the configured LLM grade each answer against the gold one.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run scripted questions and score retrieval, answers, citations, refusals and cost."""
@@ -44,7 +47,7 @@ def evaluate(
             else:
                 progress.advance(task, count)
 
-        result = run_evaluation(questions, load_settings(), corpus, retrieval_only, limit, baseline, advance)
+        result = run_evaluation(questions, load_settings(), corpus, retrieval_only, limit, baseline, advance, judge)
     if report:
         for path in reports.write(result, report):
             err.print(f"wrote {path}")

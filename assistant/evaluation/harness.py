@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.judge import Judge
 from assistant.evaluation.pipelines import CachedChatModel, LangChainBaseline, OurPipeline, Pipeline
 from assistant.evaluation.questions import load_questions
 from assistant.evaluation.runner import run, summarise
@@ -32,7 +33,13 @@ def evaluate(
     limit: int | None = None,
     baseline: bool = False,
     progress: Progress | None = None,
+    judge: bool = False,
 ) -> dict[str, Any]:
+    """Run the questions through our pipeline (and the baseline); `judge` has the LLM grade answers too."""
+    if judge and retrieval_only:
+        from assistant.errors import InputError
+
+        raise InputError("--judge grades answers: it cannot go with --retrieval-only")
     started = time.perf_counter()
     notify = progress or (lambda stage, count: None)
     questions = load_questions(questions_file, limit)
@@ -60,12 +67,14 @@ def evaluate(
         "questions": len(questions),
         "corpus": str(corpus) if corpus else None,
         "retrieval_only": retrieval_only,
+        "judge": judge,
         "settings": settings.masked(),
         "pipelines": {},
     }
     notify("total", len(questions) * len(pipelines))
     for pipeline in pipelines:
-        records = run(pipeline, questions, retrieval_only, on_done=lambda: notify("done", 1))
+        grader = Judge(chat_model) if judge and chat_model else None
+        records = run(pipeline, questions, retrieval_only, on_done=lambda: notify("done", 1), judge=grader)
         report["pipelines"][pipeline.name] = {
             "chunk_size": pipeline.chunk_size,
             "summary": summarise(records),

@@ -24,6 +24,8 @@ ANSWER_HEADLINE = [
     "accuracy_answerable",
     "accuracy_short_text",
     "accuracy_yes_no",
+    "judge_accuracy_answerable",
+    "judge_agreement_with_match",
     "refusal_rate_unanswerable",
     "false_refusal_rate",
     "citation_validity",

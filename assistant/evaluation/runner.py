@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.citations import parse_markers
+from assistant.evaluation.judge import Judge
 from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores, squash
 from assistant.evaluation.pipelines import CachedChatModel, Pipeline
 from assistant.evaluation.questions import Question
@@ -20,16 +21,17 @@ def run(
     questions: list[Question],
     retrieval_only: bool = False,
     on_done: Callable[[], None] | None = None,
+    judge: Judge | None = None,
 ) -> list[Record]:
     records = []
     for question in questions:
-        records.append(evaluate_one(pipeline, question, retrieval_only))
+        records.append(evaluate_one(pipeline, question, retrieval_only, judge))
         if on_done:
             on_done()
     return records
 
 
-def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool) -> Record:
+def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool, judge: Judge | None = None) -> Record:
     started = time.perf_counter()
     passages = pipeline.retrieve(question.question)
     retrieval_s = time.perf_counter() - started
@@ -76,6 +78,8 @@ def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool) -
         "prompt_tokens": answer.prompt_tokens,
         "cached": cached,
     }
+    if judge and question.answerable and question.answer:
+        record["judged_correct"] = False if answer.refused else judge(question.question, question.answer, answer.answer)
     return record
 
 
@@ -128,4 +132,11 @@ def _group(records: list[Record]) -> dict[str, Any]:
         "mean_prompt_tokens": _mean([r["prompt_tokens"] for r in answered if r.get("prompt_tokens")]),
         "cached_answers": len(answered) - len(fresh),
     }
+    judged = [r for r in answerable if r.get("judged_correct") is not None]
+    if judged:
+        group |= {
+            "judge_accuracy_answerable": _mean([float(r["judged_correct"]) for r in judged]),
+            "judge_agreement_with_match": _mean([float(r["judged_correct"] == r["correct"]) for r in judged]),
+            "judge_unclear": sum(1 for r in answerable if "judged_correct" in r and r["judged_correct"] is None),
+        }
     return group
