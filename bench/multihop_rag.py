@@ -3,6 +3,7 @@
     python bench/multihop_rag.py                      # retrieval on all dev questions + answers on the first 40
     python bench/multihop_rag.py --answers 175        # answers on every dev question (slow: ~15 s a question each)
     python bench/multihop_rag.py --answers 0          # retrieval only
+    python bench/multihop_rag.py --answers 175 --judge   # ... and the LLM judges every answer too
 
 Reads ../shared/eval/multihop-rag/ (never copied into the repository), writes the reports
 (JSON, Markdown, PNG) to bench/results/, and prints the headline figures as JSON, last.
@@ -35,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--answers", type=int, default=40, help="questions answered by the LLM (0: none)")
+    parser.add_argument("--judge", action="store_true", help="also have the LLM grade each answer")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     corpus, questions = args.data / "all_corpus.jsonl", args.data / "dev_questions.jsonl"
@@ -45,7 +47,7 @@ def main() -> None:
     reports.write(retrieval, args.out / "multihop-retrieval.json")
     result = {"retrieval": headline(retrieval, reports.RETRIEVAL_HEADLINE), "questions": retrieval["questions"]}
     if args.answers:
-        answers = evaluate(questions, settings, corpus, limit=args.answers, baseline=True)
+        answers = evaluate(questions, settings, corpus, limit=args.answers, baseline=True, judge=args.judge)
         reports.write(answers, args.out / "multihop-answers.json")
         result["answers"] = headline(answers, reports.ANSWER_HEADLINE) | {"questions": answers["questions"]}
     result["seconds"] = round(time.perf_counter() - started, 1)
