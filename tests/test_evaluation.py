@@ -74,12 +74,12 @@ def test_questions_load_from_the_multihop_schema(tmp_path: Path) -> None:
     assert question.kind == "yes_no" and question.evidence[0].fact == "F."
 
 
-def test_the_judge_reads_a_yes_or_no_and_hides_citation_markers() -> None:
+def test_the_judge_reads_its_verdict_and_hides_citation_markers() -> None:
     from test_qa import ScriptedModel
 
     from assistant.evaluation.judge import Judge
 
-    model = ScriptedModel("Yes.", "no", "It depends")
+    model = ScriptedModel("Same.", "different", "It depends")
     judge = Judge(model)
     assert judge("Who?", "FTX", "FTX [1], per [2, 3].") is True
     assert "FTX , per ." in model.prompts[0][0]["content"] and "[1]" not in model.prompts[0][0]["content"]
@@ -92,6 +92,8 @@ JUDGED = [  # (question, gold, answer, verdict): plain cases a judge must get ri
     ("Which exchange did Sam Bankman-Fried found?", "FTX", "He founded the trading firm Alameda Research [2].", False),
     ("Did both articles report that sales rose?", "Yes", "Yes: both report higher sales [1][3].", True),
     ("Did both articles report that sales rose?", "Yes", "No, the second article reports a fall in sales [2].", False),
+    ("Which team lost its first four-day game since 2014?", "Australia's cricket team", "The team is Australia [1].", True),
+    ("Was the portrayal inconsistent?", "no", "Yes, there was inconsistency in the portrayal [1].", False),
 ]
 
 

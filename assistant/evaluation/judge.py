@@ -6,7 +6,8 @@ from assistant.citations import MARKER
 from assistant.llm import ChatModel
 from assistant.resources import load_prompt
 
-VERDICT_TOKENS = 3  # "yes" or "no", and a full stop
+VERDICT_TOKENS = 3  # "same" or "different", and a full stop
+# A 1.5B judge asked "yes or no?" said yes to most answers, "No" against "Yes" too: see the README.
 
 
 class Judge:
@@ -16,9 +17,9 @@ class Judge:
         self.chat_model = chat_model
 
     def __call__(self, question: str, gold: str, answer: str) -> bool | None:
-        """True if `answer` agrees with `gold`; None if the judge's reply is neither yes nor no."""
+        """True if `answer` agrees with `gold`; None if the judge's reply is neither "same" nor "different"."""
         prompt = load_prompt("judge").substitute(question=question, gold=gold, answer=MARKER.sub("", answer).strip())
         reply = "".join(self.chat_model.stream([{"role": "user", "content": prompt}], VERDICT_TOKENS))
         words = reply.strip().lower().split()
         verdict = words[0].strip(".,:;!*\"'") if words else ""
-        return {"yes": True, "no": False}.get(verdict)
+        return {"same": True, "different": False}.get(verdict)
