@@ -92,7 +92,12 @@ JUDGED = [  # (question, gold, answer, verdict): plain cases a judge must get ri
     ("Which exchange did Sam Bankman-Fried found?", "FTX", "He founded the trading firm Alameda Research [2].", False),
     ("Did both articles report that sales rose?", "Yes", "Yes: both report higher sales [1][3].", True),
     ("Did both articles report that sales rose?", "Yes", "No, the second article reports a fall in sales [2].", False),
-    ("Which team lost its first four-day game since 2014?", "Australia's cricket team", "The team is Australia [1].", True),
+    (
+        "Which team lost its first four-day game since 2014?",
+        "Australia's cricket team",
+        "The team is Australia [1].",
+        True,
+    ),
     ("Was the portrayal inconsistent?", "no", "Yes, there was inconsistency in the portrayal [1].", False),
 ]
 
