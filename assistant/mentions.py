@@ -84,8 +84,8 @@ def unknown_names(question: str, is_known: Callable[[str], bool]) -> list[str]:
     unknown: list[str] = []
     for match in _CAPITALISED.finditer(question):
         word = match.group(0).rstrip(".'-&").removesuffix("'s")
-        sentence_start = not question[: match.start()].strip() or question[: match.start()].rstrip()[-1] in ".?!"
-        if sentence_start or word.isupper() or word in unknown:
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in ".?!" or word.isupper() or word in unknown:
             continue
         if not is_known(word):
             unknown.append(word)

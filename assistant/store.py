@@ -231,9 +231,14 @@ class Index:
         return self._collection
 
     @cached_property
+    def _articles(self) -> list[dict[str, Any]]:
+        """The manifest's entry of every indexed article, read once."""
+        return list(self.manifest().articles.values())
+
+    @cached_property
     def _article_sources(self) -> list[str]:
-        """The outlet of every indexed article ("" where unknown), read once."""
-        return [entry.get("source") or "" for entry in self.manifest().articles.values()]
+        """The outlet of every indexed article ("" where unknown)."""
+        return [entry.get("source") or "" for entry in self._articles]
 
     @cached_property
     def sources(self) -> frozenset[str]:
@@ -243,7 +248,7 @@ class Index:
     @cached_property
     def titles(self) -> list[str]:
         """The titles of the indexed articles."""
-        return [entry.get("title") or "" for entry in self.manifest().articles.values()]
+        return [entry.get("title") or "" for entry in self._articles]
 
     @cached_property
     def _heading_words(self) -> frozenset[str]:

@@ -72,8 +72,8 @@ def evaluate(
         "pipelines": {},
     }
     notify("total", len(questions) * len(pipelines))
+    grader = Judge(chat_model) if judge and chat_model else None
     for pipeline in pipelines:
-        grader = Judge(chat_model) if judge and chat_model else None
         records = run(pipeline, questions, retrieval_only, on_done=lambda: notify("done", 1), judge=grader)
         report["pipelines"][pipeline.name] = {
             "chunk_size": pipeline.chunk_size,
