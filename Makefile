@@ -8,11 +8,21 @@ QUESTION ?= What did the US say about Russia and Daesh?
 
 install: $(VENV)/.installed
 
+# llama.cpp is compiled for this CPU, but without AMX on x86: the AMX kernels of llama-cpp-python
+# 0.3.36 die with SIGILL (tilezero) on Xeons that have AMX. pip's wheel cache ignores build flags,
+# so the wheel is built here, once per machine, and installed from this folder.
+LLAMA_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
+LLAMA_WHEELS ?= $(HOME)/.cache/assistant/wheels/llama-no-amx
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS := $(if $(filter x86_64 amd64,$(shell uname -m)),-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)')
+
 # constraints.txt pins every package to the versions verified together (no resolver backtracking)
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[local,dev]"
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+		$(BIN)/python -m pip wheel --quiet --no-cache-dir --no-deps -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	$(BIN)/python -m pip install --quiet --find-links $(LLAMA_WHEELS) -c constraints.txt -e ".[local,dev]"
 	touch $@
 
 demo: install

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
+from assistant.chunking import sentence_spans
 from assistant.keyword import tokenize
-from assistant.models import Citation, Passage
+from assistant.models import Citation, Passage, Quote
+from assistant.support import HOLDS_AT, Candidate, Support, support
 
 # [1], [1, 2], [1,2,3]; also tolerated: [Source 1], [Passage 2]
 MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
 # The end of a sentence, with the markers that follow its full stop.
-# The start of a marker still being streamed: "[", "[1, ", "[Source "
-OPEN_MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?[\d,\s]*$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[[^\]]*\])*(?=\s+[A-Z\"“'(\[]|\s*$)")
+# Not after an initial or a title: "the U.S. State Department", "Mr. Smith".
+_NOT_ABBREVIATION = r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)"
+_SENTENCE_END = re.compile(_NOT_ABBREVIATION + r"[.!?][\"'”’)]*(?:\s*\[[^\]]*\])*(?=\s+[A-Z\"“'(\[]|\s*$)")
+# The same while streaming: complete only once the next sentence has begun (not at the text's end).
+COMPLETE_SENTENCE_END = re.compile(_NOT_ABBREVIATION + r"[.!?][\"'”’)]*(?:\s*\[[^\]]*\])*(?=\s+[A-Z\"“'(])")
 
 
 def parse_markers(text: str) -> list[int]:
@@ -85,17 +90,132 @@ def uncited(answer: str) -> list[str]:
     return [claim.text for claim in claims(answer) if not claim.cites and len(tokenize(claim.text)) >= 3]
 
 
-def resolve(answer: str, passages: list[Passage]) -> list[Citation]:
-    """One citation per cited passage, quoting its evidence sentence that best supports the answer."""
-    support: dict[int, list[str]] = {}
-    for claim in claims(answer):
-        for n in claim.cites:
-            if 1 <= n <= len(passages):
-                support.setdefault(n, []).append(claim.text)
+@dataclass(frozen=True)
+class CheckedClaim:
+    """A sentence of the answer after its citations were checked against the sentences it cites."""
+
+    sentence: str  # the sentence as printed: markers corrected
+    claim: Claim  # its text and its (corrected) citations
+    support: Support | None  # None for a sentence that cites nothing
+    corrected: tuple[tuple[int, int | None], ...] = ()  # (from, to); to None: a marker of nothing it holds
+
+    @property
+    def unsupported(self) -> bool:
+        return self.support is not None and not self.support.holds
+
+
+def check_sentence(sentence: str, passages: list[Passage]) -> CheckedClaim:
+    """Check a sentence's markers: keep those whose passages hold it, re-point to those that do, or flag it.
+
+    The sentence is held by its cited passages when their shown sentences hold it
+    (`support`); a cited passage that holds no part of it loses its marker. When
+    they do not, and other shown passages do, the markers are re-pointed to those.
+    Otherwise the sentence is unsupported and keeps the markers the model wrote.
+    """
+    claim = _claim(sentence)
+    if not claim.cites:
+        return CheckedClaim(sentence, claim, None)
+    candidates = _candidates(passages)
+    context = {n: _context(p) for n, p in enumerate(passages, 1)}
+    cited = [c for c in candidates if c.n in claim.cites]
+    held = support(claim.text, cited, context)
+    if held.holds:
+        keep = [n for n in claim.cites if n in held.passages or _partly_holds(claim.text, cited, n, context)]
+        corrected = tuple((n, None) for n in claim.cites if n not in keep)
+        return _rewritten(sentence, claim, tuple(keep), held, corrected)
+    anywhere = support(claim.text, candidates, context)
+    if anywhere.holds:
+        new = anywhere.passages
+        corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
+        return _rewritten(sentence, claim, new, anywhere, corrected)
+    return CheckedClaim(sentence, claim, held)
+
+
+def _partly_holds(claim: str, cited: list[Candidate], n: int, context: dict[int, str]) -> bool:
+    """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""
+    own = support(claim, [c for c in cited if c.n == n], context)
+    return not own.missing_numbers and own.score >= 0.66 * HOLDS_AT
+
+
+def _rewritten(
+    sentence: str, claim: Claim, cites: tuple[int, ...], held: Support, corrected: tuple[tuple[int, int | None], ...]
+) -> CheckedClaim:
+    if cites == claim.cites:
+        return CheckedClaim(sentence, claim, held)
+    first = True
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal first
+        text, first = ("".join(f"[{n}]" for n in cites) if first else ""), False
+        return text
+
+    rewritten = re.sub(r"[ \t]+([.,;:!?])", r"\1", MARKER.sub(replace, sentence))
+    return CheckedClaim(rewritten, Claim(claim.text, cites), held, corrected)
+
+
+def _claim(sentence: str) -> Claim:
+    found = claims(sentence)
+    if len(found) == 1:
+        return found[0]
+    cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in _numbers(m)))
+    return Claim(" ".join(c.text for c in found), cites)
+
+
+def _candidates(passages: list[Passage]) -> list[Candidate]:
+    """The sentences the model was shown, numbered by passage."""
+    return [
+        Candidate(n, span, p.chunk.text[span[0] : span[1]])
+        for n, p in enumerate(passages, 1)
+        for span in (p.evidence or sentence_spans(p.chunk.text) or [(0, len(p.chunk.text))])
+    ]
+
+
+def _context(passage: Passage) -> str:
+    """What counts towards a claim without being quoted: the article's title, outlet and date."""
+    date = ""
+    if passage.published_at:
+        try:
+            day = datetime.fromisoformat(passage.published_at[:10])
+            date = f"{day:%B} {day.day} {day.year} {passage.published_at[:10]}"
+        except ValueError:
+            date = passage.published_at[:10]
+    return f"{passage.title} {passage.source} {date}"
+
+
+def check_answer(answer: str, passages: list[Passage]) -> list[CheckedClaim]:
+    """`check_sentence` for every sentence of a finished answer."""
+    return [check_sentence(sentence, passages) for sentence in _sentences(answer.strip()) if sentence.strip()]
+
+
+def citations_of(checked: list[CheckedClaim], passages: list[Passage]) -> list[Citation]:
+    """One citation per cited passage, with the sentences of it that hold the claims citing it."""
+    quotes: dict[int, list[tuple[int, int]]] = {}
+    scores: dict[int, list[float]] = {}
+    verified: dict[int, bool] = {}
+    candidates = _candidates(passages)
+    for item in checked:
+        if item.support is None:
+            continue
+        for n in item.claim.cites:
+            if not 1 <= n <= len(passages):
+                continue
+            spans = [c.span for c in item.support.quotes if c.n == n]
+            if not spans:  # unsupported: its closest sentence in this passage
+                own = support(item.claim.text, [c for c in candidates if c.n == n])
+                spans = [c.span for c in own.quotes]
+            quotes.setdefault(n, [])
+            quotes[n].extend(span for span in spans if span not in quotes[n])
+            scores.setdefault(n, []).append(item.support.score)
+            verified[n] = verified.get(n, True) and item.support.holds
     citations = []
-    for n, texts in sorted(support.items()):
+    for n in sorted(quotes):
         passage = passages[n - 1]
-        start, end = best_sentence(passage.chunk.text, passage.evidence, " ".join(texts))
+        offset = passage.chunk.char_start
+        spans = sorted(quotes[n]) or [(0, len(passage.chunk.text))]
+        parts = [
+            Quote(char_start=offset + start, char_end=offset + end, text=passage.chunk.text[start:end])
+            for start, end in spans
+        ]
         citations.append(
             Citation(
                 n=n,
@@ -105,29 +225,20 @@ def resolve(answer: str, passages: list[Passage]) -> list[Citation]:
                 published_at=passage.published_at,
                 url=passage.url,
                 chunk_id=passage.chunk.chunk_id,
-                char_start=passage.chunk.char_start + start,
-                char_end=passage.chunk.char_start + end,
-                quote=passage.chunk.text[start:end],
+                char_start=parts[0].char_start,
+                char_end=parts[0].char_end,
+                quote=parts[0].text,
+                quotes=parts,
+                support=min(scores[n]),
+                verified=verified[n],
             )
         )
     return citations
 
 
-def best_sentence(text: str, spans: list[tuple[int, int]], claim: str) -> tuple[int, int]:
-    """The span of `text` sharing the most words with `claim` (the whole text if it has no sentences)."""
-    if not spans:
-        return 0, len(text)
-    wanted = set(_stems(claim))
-
-    def overlap(span: tuple[int, int]) -> float:
-        words = set(_stems(text[span[0] : span[1]]))
-        return len(words & wanted) + 1e-3 * len(words)  # ties go to the fuller sentence
-
-    return max(spans, key=overlap)
-
-
-def _stems(text: str) -> list[str]:
-    return [token[:6] for token in tokenize(text)]  # a crude stem: "welcomed" ~ "welcome"
+def resolve(answer: str, passages: list[Passage]) -> list[Citation]:
+    """The citations of a finished answer, each quoting the sentences of its passage that hold its claims."""
+    return citations_of(check_answer(answer, passages), passages)
 
 
 # A first sentence like these is a refusal whatever it cites...

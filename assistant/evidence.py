@@ -25,9 +25,13 @@ def select_evidence(
 ) -> list[Passage]:
     """The passages that hold chosen sentences, each with `evidence` set, in retrieval order."""
     candidates: list[tuple[int, tuple[int, int]]] = []
+    seen: set[str] = set()  # one copy of each sentence: chunks overlap, and articles repeat paragraphs
     for number, passage in enumerate(passages):
-        for span in safe_spans(passage.chunk.text, sentence_spans(passage.chunk.text)):
-            candidates.append((number, span))
+        for start, end in safe_spans(passage.chunk.text, sentence_spans(passage.chunk.text)):
+            key = " ".join(passage.chunk.text[start:end].lower().split())
+            if key not in seen:
+                seen.add(key)
+                candidates.append((number, (start, end)))
     if not candidates:
         return []
     texts = [passages[number].chunk.text[start:end] for number, (start, end) in candidates]

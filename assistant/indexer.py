@@ -14,7 +14,7 @@ from assistant.chunking import chunk_article
 from assistant.cleaning import to_timestamp
 from assistant.embeddings import Embedder, make_embedder
 from assistant.errors import InputError
-from assistant.ingest import Problem, load_articles
+from assistant.ingest import Problem, load_articles, unexpected
 from assistant.keyword import KeywordIndex, KeywordRows
 from assistant.models import Article, Chunk
 from assistant.settings import Settings
@@ -171,6 +171,8 @@ class _Builder:
         for item in load_articles(paths, max_mb):
             if isinstance(item, Problem):
                 self.report.problems.append(item)
+                if item.doc_id:  # it broke unexpectedly: the version indexed before, if any, stays
+                    seen.add(item.doc_id)
                 continue
             self.progress("article", 1)
             if item.doc_id in seen:
@@ -182,13 +184,16 @@ class _Builder:
             if entry is not None and entry["hash"] == digest:
                 self.report.unchanged += 1
                 continue
+            try:
+                article_chunks = chunk_article(item, self.manifest.chunk_size, self.manifest.chunk_overlap)
+            except Exception as error:  # one article that cannot be chunked must not stop the build
+                self.report.problems.append(Problem(item.path, unexpected(error)))
+                continue  # a previous version of it, if any, stays indexed
             if entry is None:
                 self.report.added += 1
             else:
                 self.report.updated += 1
-            self.pending.append(
-                (item, digest, chunk_article(item, self.manifest.chunk_size, self.manifest.chunk_overlap))
-            )
+            self.pending.append((item, digest, article_chunks))
             if sum(len(chunks) for _, _, chunks in self.pending) >= EMBED_BATCH_CHUNKS:
                 self._flush()
         self._flush()

@@ -33,6 +33,7 @@ class Problem:
 
     path: str
     reason: str
+    doc_id: str = ""  # set when the article is known but broke unexpectedly: its indexed version is kept
 
 
 def load_articles(paths: Iterable[Path], max_mb: float = MAX_ARTICLE_MB) -> Iterator[Article | Problem]:
@@ -54,6 +55,15 @@ def load_articles(paths: Iterable[Path], max_mb: float = MAX_ARTICLE_MB) -> Iter
                 yield from _load_file(path, doc_id, limit)
             except OSError as error:
                 yield Problem(str(path), error.strerror or str(error))
+            except Exception as error:  # whatever else breaks on one file must not stop the rest
+                known = "" if path.suffix.lower() in RECORD_SUFFIXES else doc_id
+                yield Problem(str(path), unexpected(error), doc_id=known)
+
+
+def unexpected(error: Exception) -> str:
+    """The reason for a Problem nobody anticipated: the error's type and first line."""
+    first_line = (str(error).strip().splitlines() or [""])[0][:200]
+    return f"cannot read it ({type(error).__name__}{': ' + first_line if first_line else ''})"
 
 
 def _discover(root: Path) -> Iterator[Path | Problem]:
@@ -226,7 +236,10 @@ def _load_records(lines: Iterable[tuple[int, str]], path: Path, jsonl: bool = Fa
         records = data if isinstance(data, list) else [data]
         for index, record in enumerate(records):
             here = where if len(records) == 1 else f"{where}[{index}]"
-            yield _record_article(record, here)
+            try:
+                yield _record_article(record, here)
+            except Exception as error:  # one odd record must not cost the rest of its file
+                yield Problem(here, unexpected(error))
 
 
 def _record_article(record: Any, where: str) -> Article | Problem:

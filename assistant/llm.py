@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,6 +15,7 @@ from assistant.errors import BackendError, ConfigError, ModelError
 from assistant.settings import DEFAULT_OPENAI_LLM_MODEL, Settings
 
 Messages = list[dict[str, str]]
+log = logging.getLogger(__name__)
 
 
 class ChatModel(Protocol):
@@ -32,15 +36,29 @@ class LocalModel:
     The model's state after the fixed start of every prompt (the system turn) is
     saved once under `state_dir` and restored on later runs, so only the rest of
     the prompt is processed: prompt processing is most of the wait on a CPU.
+
+    llama.cpp runs a thread per core, so two generations at once (two processes,
+    or two threads of one) spin against each other and both crawl: every
+    generation holds `lock_path`, a file lock shared by every local model of this
+    cache directory, and a second one waits (logging that it does) for at most
+    `lock_timeout` seconds, then runs at full speed.
     """
 
     def __init__(
-        self, path: Path, context: int = 4096, threads: int | None = None, state_dir: Path | None = None
+        self,
+        path: Path,
+        context: int = 4096,
+        threads: int | None = None,
+        state_dir: Path | None = None,
+        lock_path: Path | None = None,
+        lock_timeout: float = 120.0,
     ) -> None:
         self.path = path
         self.context = context
         self.threads = threads
         self.state_dir = state_dir
+        self.lock_path = lock_path
+        self.lock_timeout = lock_timeout
         self.model_id = f"local:{path.name}"
         self._prefixes: dict[tuple[str, str], list[int]] = {}  # first message -> fixed prompt prefix
 
@@ -77,13 +95,44 @@ class LocalModel:
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        llama = self._llama
-        if self.state_dir is not None:
-            _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
-        response = llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
-        for part in response:
-            if text := part["choices"][0]["delta"].get("content"):
-                yield text
+        llama = self._llama  # loaded outside the lock: loading does not compete for the cores
+        with self._turn():
+            if self.state_dir is not None:
+                _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
+            response = llama.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+            )
+            for part in response:
+                if text := part["choices"][0]["delta"].get("content"):
+                    yield text
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This generation's turn at the cores: the machine-wide lock, waited for if another holds it."""
+        if self.lock_path is None:
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path), thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("waiting for the model: another answer is being generated on this machine")
+            started = time.perf_counter()
+            try:
+                lock.acquire(timeout=self.lock_timeout)
+            except Timeout:
+                raise BackendError(
+                    f"the embedded model was busy with another answer for {self.lock_timeout:g} s "
+                    "(ASSISTANT_LLM_TIMEOUT); try again when it is done"
+                ) from None
+            log.info("the model is free after %.1f s", time.perf_counter() - started)
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 def _fixed_prefix(llama: Any, messages: Messages) -> list[int]:
@@ -231,5 +280,11 @@ def make_chat_model(settings: Settings) -> ChatModel:
         from assistant.local_model import bundled_model
 
         path = bundled_model(settings.cache_dir)
-    state_dir = settings.cache_dir / "llm-state"
-    return LocalModel(path, context=settings.llm_context, threads=settings.llm_threads, state_dir=state_dir)
+    return LocalModel(
+        path,
+        context=settings.llm_context,
+        threads=settings.llm_threads,
+        state_dir=settings.cache_dir / "llm-state",
+        lock_path=settings.cache_dir / "llm.lock",
+        lock_timeout=settings.llm_timeout,
+    )

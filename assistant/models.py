@@ -45,6 +45,14 @@ class Passage(_Model):
     evidence: list[tuple[int, int]] = Field(default_factory=list)  # sentences given to the LLM, chunk offsets
 
 
+class Quote(_Model):
+    """A sentence of an article: `article.text[char_start:char_end] == text`."""
+
+    char_start: int
+    char_end: int
+    text: str
+
+
 class Citation(_Model):
     """A `[n]` marker of the answer, resolved to the sentence(s) it quotes."""
 
@@ -57,7 +65,10 @@ class Citation(_Model):
     chunk_id: str
     char_start: int  # offsets of `quote` in the article text
     char_end: int
-    quote: str
+    quote: str  # the first of `quotes`
+    quotes: list[Quote] = Field(default_factory=list)  # every sentence of it the claims citing it rest on
+    support: float = 0.0  # share of the claims' weighted words the quotes hold (the lowest over its claims)
+    verified: bool = False  # every claim citing it is held by its quotes (numbers included)
 
 
 class Retrieved(_Model):
@@ -78,6 +89,8 @@ class Answer(_Model):
     citations: list[Citation] = Field(default_factory=list)
     uncited_sentences: list[str] = Field(default_factory=list)
     removed_markers: list[int] = Field(default_factory=list)
+    corrected_markers: list[dict[str, int | None]] = Field(default_factory=list)  # {"from": 3, "to": 1}
+    unsupported_sentences: list[str] = Field(default_factory=list)  # claims no shown sentence holds
     retrieved: list[Retrieved] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
     prompt_tokens: int | None = None

@@ -6,7 +6,16 @@ import time
 from collections.abc import Callable
 from functools import cached_property
 
-from assistant.citations import OPEN_MARKER, drop_invalid_markers, is_refusal, resolve, uncited
+from assistant.citations import (
+    COMPLETE_SENTENCE_END,
+    MARKER,
+    CheckedClaim,
+    check_sentence,
+    citations_of,
+    drop_invalid_markers,
+    is_refusal,
+    uncited,
+)
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
 from assistant.llm import ChatModel, Messages, make_chat_model
@@ -127,7 +136,7 @@ class Assistant:
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
         messages = build_messages(question, passages)
-        stream = _AnswerStream(valid=set(range(1, len(passages) + 1)), sink=sink)
+        stream = _AnswerStream(passages, sink)
         generation_started = time.perf_counter()
         for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
             if "first_token_s" not in timings:
@@ -142,12 +151,15 @@ class Assistant:
             "prompt_tokens": self.chat_model.count_tokens(messages),
         }
         if not stream.refused:
+            checked = stream.checked
             update |= {
                 "answer": text,
                 "refused": False,
-                "citations": resolve(text, passages),
+                "citations": citations_of(checked, passages),
                 "uncited_sentences": uncited(text),
                 "removed_markers": removed,
+                "corrected_markers": [{"from": old, "to": new} for item in checked for old, new in item.corrected],
+                "unsupported_sentences": [item.claim.text for item in checked if item.unsupported],
             }
         return result.model_copy(update=update)
 
@@ -173,18 +185,29 @@ def build_messages(question: str, passages: list[Passage]) -> Messages:
     ]
 
 
-class _AnswerStream:
-    """Edits the model's text as it streams: drops invalid markers, recognises a refusal.
+UNVERIFIED_MARK = " (unverified)"  # after a claim no shown sentence holds, in the streamed text
 
-    Text is passed on only once it can no longer change: an unclosed `[` and
-    trailing spaces are held back, and so is the start of the answer until it is
-    clear it is not a refusal (a refusal is replaced by one standard sentence).
+
+class _AnswerStream:
+    """Edits the model's text as it streams: drops invalid markers, checks every claim, recognises a refusal.
+
+    Nothing shown is taken back. A sentence's words are passed on as they come, up
+    to its first marker; its markers only once the sentence is complete and checked
+    against the sentences it cites (`check_sentence`: kept, re-pointed, or the claim
+    marked unverified). The start of the answer is held back until it is clear it is
+    not a refusal (a refusal is replaced by one standard sentence).
     """
 
-    def __init__(self, valid: set[int], sink: TextSink) -> None:
-        self.valid, self.sink = valid, sink
+    def __init__(self, passages: list[Passage], sink: TextSink) -> None:
+        self.passages, self.sink = passages, sink
+        self.valid = set(range(1, len(passages) + 1))
         self.raw = ""
+        self.done = 0  # raw[:done] is checked: its sentences are in `text`
+        self.text = ""  # the checked answer
+        self.shown = ""  # the same, unverified claims marked: what the sink gets
         self.sent = 0
+        self.checked: list[CheckedClaim] = []
+        self.removed: list[int] = []
         self.refused: bool | None = None
 
     def feed(self, piece: str) -> None:
@@ -192,35 +215,58 @@ class _AnswerStream:
         if self.refused is None and len(self.raw) >= _REFUSAL_WINDOW:
             self.refused = is_refusal(self.raw)
         if self.refused is False:
-            self._emit(self._stable_prefix())
+            self._check(final=False)
+            self._emit(self.shown + self._partial())
 
     def finish(self) -> tuple[str, list[int]]:
         if self.refused is None:
             self.refused = is_refusal(self.raw)
-        text, removed = drop_invalid_markers(self.raw, self.valid)
-        text = text.strip()
         if self.refused:
             self.sink(REFUSAL)
-        else:
-            self._emit(self.raw)
-        return text, removed
+            return REFUSAL, []
+        self._check(final=True)
+        self._emit(self.shown)
+        return self.text, self.removed
 
-    def _stable_prefix(self) -> str:
-        prefix = self.raw
-        if (bracket := prefix.rfind("[")) != -1 and "]" not in prefix[bracket:]:
-            if OPEN_MARKER.match(prefix[bracket:]) and len(prefix) - bracket < 40:
-                prefix = prefix[:bracket]
-        return prefix.rstrip()
+    def _check(self, final: bool) -> None:
+        rest = self.raw[self.done :]
+        ends = [m.end() for m in COMPLETE_SENTENCE_END.finditer(rest)]
+        if final:
+            ends.append(len(rest))
+        start = 0
+        for end in ends:
+            if rest[start:end].strip():
+                self._add(rest[start:end])
+            start = end
+        self.done += start
 
-    def _emit(self, raw_prefix: str) -> None:
-        cleaned, _ = drop_invalid_markers(raw_prefix, self.valid)
-        if raw_prefix is self.raw:
-            cleaned = cleaned.strip()
-        else:
-            cleaned = cleaned.lstrip()
-        if len(cleaned) > self.sent:
-            self.sink(cleaned[self.sent :])
-            self.sent = len(cleaned)
+    def _add(self, part: str) -> None:
+        cleaned, removed = drop_invalid_markers(part, self.valid)
+        self.removed.extend(removed)
+        lead = cleaned[: len(cleaned) - len(cleaned.lstrip())] if self.text else ""
+        checked = check_sentence(cleaned.strip(), self.passages)
+        self.checked.append(checked)
+        self.text += lead + checked.sentence
+        self.shown += lead + (_marked(checked.sentence) if checked.unsupported else checked.sentence)
+
+    def _partial(self) -> str:
+        """The sentence being written, up to its first marker: what of it can no longer change."""
+        rest = self.raw[self.done :]
+        if (bracket := rest.find("[")) != -1:
+            rest = rest[:bracket]
+        cleaned, _ = drop_invalid_markers(rest, self.valid)
+        return (cleaned if self.text else cleaned.lstrip()).rstrip()
+
+    def _emit(self, text: str) -> None:
+        if len(text) > self.sent:
+            self.sink(text[self.sent :])
+            self.sent = len(text)
+
+
+def _marked(sentence: str) -> str:
+    """The sentence with UNVERIFIED_MARK after its last marker."""
+    end = [m.end() for m in MARKER.finditer(sentence)][-1]
+    return sentence[:end] + UNVERIFIED_MARK + sentence[end:]
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

@@ -63,13 +63,26 @@ def test_refusals_are_recognised() -> None:
     assert not is_refusal("The minister said the aid was not provided on time [2].")
 
 
-def stream(pieces: list[str], valid: set[int]) -> tuple[str, str, list[int], bool]:
+def passages_of(*texts: str) -> list[Passage]:
+    """One passage per text, every sentence of it shown to the model."""
+    from assistant.chunking import sentence_spans
+
+    return [passage(text, 1000 * n, sentence_spans(text)) for n, text in enumerate(texts)]
+
+
+def stream(pieces: list[str], passages: list[Passage]) -> tuple[str, str, list[int], bool, list[str]]:
     shown: list[str] = []
-    editor = _AnswerStream(valid, shown.append)
+    editor = _AnswerStream(passages, shown.append)
+    snapshots = []
     for piece in pieces:
         editor.feed(piece)
+        snapshots.append("".join(shown))
     text, removed = editor.finish()
-    return "".join(shown), text, removed, bool(editor.refused)
+    return "".join(shown), text, removed, bool(editor.refused), snapshots
+
+
+US = "The US said it would welcome Russia's interest in the fight against the group."
+UN = "The UN welcomed the pledge by Turkey and Russia."
 
 
 def test_streaming_drops_invalid_markers_before_they_are_shown() -> None:
@@ -82,17 +95,45 @@ def test_streaming_drops_invalid_markers_before_they_are_shown() -> None:
         "the UN welcomed the pledge [",
         "1",
         "].",
-        " Nothing else",
-        " happened [2].",
+        " The UN welcomed",
+        " the pledge [2].",
     ]
-    shown, text, removed, refused = stream(pieces, {1, 2})
+    shown, text, removed, refused, _ = stream(pieces, passages_of(US + " " + UN, UN))
     assert shown == text
     assert "[7]" not in shown and "[1]" in shown and "[2]" in shown
     assert removed == [7] and not refused
 
 
+def test_streaming_shows_a_corrected_marker_and_never_takes_text_back() -> None:
+    pieces = [
+        "The UN welcomed the pledge by Turkey and Russia ",
+        "[1",
+        "]. The US said it",
+        " would welcome ",
+        "Russia's interest in the fight against the group [2].",
+    ]
+    shown, text, _, _, snapshots = stream(pieces, passages_of(US, UN))
+    assert (
+        text == "The UN welcomed the pledge by Turkey and Russia [2]. The US said it would welcome "
+        "Russia's interest in the fight against the group [1]."
+    )
+    assert shown == text
+    assert all(later.startswith(earlier) for earlier, later in zip(snapshots, snapshots[1:], strict=False))
+    assert "[1]" not in snapshots[1]  # the marker waits for its sentence to end
+
+
+def test_streaming_marks_a_claim_no_source_holds() -> None:
+    pieces = ["The minister said talks would resume in May [1].", " The UN welcomed the pledge by Turkey [2]."]
+    shown, text, _, _, _ = stream(pieces, passages_of(US, UN))
+    assert text == "The minister said talks would resume in May [1]. The UN welcomed the pledge by Turkey [2]."
+    assert (
+        shown
+        == "The minister said talks would resume in May [1] (unverified). The UN welcomed the pledge by Turkey [2]."
+    )
+
+
 def test_streaming_replaces_a_refusal_with_the_standard_sentence() -> None:
-    shown, _, _, refused = stream(["I don't", " know based on", " these articles."], {1})
+    shown, _, _, refused, _ = stream(["I don't", " know based on", " these articles."], passages_of(US))
     assert refused and shown == REFUSAL
 
 

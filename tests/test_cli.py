@@ -71,3 +71,26 @@ def test_config_reads_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_unsupported_and_unreadable_paths_are_reported(tmp_path: Path) -> None:
     result = runner.invoke(app, ["index", "build", str(tmp_path / "nope")])
     assert "no such file or folder" in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_exit_code_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.store
+
+    def broken(settings: object) -> None:
+        raise RuntimeError("disk said no\nsecond line")
+
+    monkeypatch.setattr(assistant.store, "index_status", broken)
+    result = runner.invoke(app, ["index", "status"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "internal error: RuntimeError: disk said no second line; set ASSISTANT_DEBUG=1 for the traceback"
+    ]
+
+    monkeypatch.setenv("ASSISTANT_DEBUG", "1")
+    debug = runner.invoke(app, ["index", "status"])
+    assert isinstance(debug.exception, RuntimeError)  # raised as it is: the traceback shows
+
+
+def test_usage_errors_stay_clicks(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ask"])
+    assert result.exit_code == 2 and "Missing argument" in result.stderr and "internal error" not in result.stderr

@@ -57,7 +57,11 @@ def test_cli_ask_json(sample_settings: Settings) -> None:
         "char_start",
         "char_end",
         "quote",
+        "quotes",
+        "support",
+        "verified",
     }
+    assert {"corrected_markers", "unsupported_sentences"} <= set(data)
     assert_cites_the_state_department(Answer.model_validate(data))
     assert len(data["retrieved"]) <= 4
 
@@ -68,3 +72,32 @@ def test_cli_ask_prints_the_answer_then_its_sources(sample_settings: Settings) -
     answer, _, sources = result.stdout.partition("\nSources\n")
     assert "[1]" in answer or "[2]" in answer or "[3]" in answer
     assert "State Department" in sources and "“" in sources
+
+
+def test_the_shelter_figure_is_quoted_from_the_sentence_that_holds_it(
+    sample_settings: Settings, local_embedder, local_llm
+) -> None:
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm).ask(
+        "How many Syrians is Turkey sheltering?"
+    )
+    assert "2.7 million" in answer.answer, answer.answer
+    assert any("2.7 million" in q.text for c in answer.citations for q in c.quotes if c.verified), answer.citations
+    assert answer.unsupported_sentences == []
+
+
+def test_an_invented_claim_is_flagged_or_absent(sample_settings: Settings, local_embedder, local_llm) -> None:
+    """The model once copied the system prompt's example claim; now no answer sentence may go unchecked."""
+    from assistant.citations import claims
+    from assistant.resources import load_prompt
+
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm).ask(
+        "Who is Turkey's foreign minister?"
+    )
+    template = " ".join(load_prompt(name).template for name in ("system", "question", "source"))
+    for claim in claims(answer.answer):
+        assert claim.text.rstrip(".") not in template  # nothing copied from the prompt templates
+        assert claim.text in answer.unsupported_sentences or any(
+            c.verified for c in answer.citations if c.n in claim.cites
+        ), (claim, answer)
+    if not answer.refused:
+        assert "Cavusoglu" in answer.answer, answer.answer

@@ -58,8 +58,9 @@ def hostile_corpus(root: Path) -> Path:
     return corpus
 
 
-def run_cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], home: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
+        **extra_env,
         "PATH": os.environ["PATH"],
         "HOME": str(home),
         "ASSISTANT_INDEX_DIR": str(home / "index"),
@@ -105,3 +106,34 @@ def test_a_hostile_folder_is_indexed_around_its_bad_files(tmp_path: Path) -> Non
 
     strict = run_cli(["index", "build", str(corpus), "--strict"], tmp_path)
     assert strict.returncode == 1 and "13 skipped" in strict.stdout
+
+
+def test_an_unexpected_error_in_one_file_is_reported_and_the_rest_indexed(tmp_path: Path) -> None:
+    """The failure a new user met: trafilatura's jusText cannot import lxml.html.clean.
+
+    A stand-in `lxml_html_clean` that fails to import (as when the package is
+    missing) breaks every HTML file; each is reported with its reason, the text
+    articles are indexed, and the HTML article indexed before it broke is kept.
+    """
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLES, corpus)
+    (corpus / "harbour.html").write_text(
+        "<html><head><title>Harbour reopens</title></head><body><article><p>The council voted to reopen the "
+        "harbour on Monday after a long debate about the budget.</p><p>Work starts in spring.</p></article>"
+        "</body></html>"
+    )
+    assert run_cli(["index", "build", str(corpus)], tmp_path).returncode == 0
+    (corpus / "harbour.html").write_text((corpus / "harbour.html").read_text().replace("spring", "summer"))
+    broken = tmp_path / "broken-site"
+    (broken / "lxml_html_clean").mkdir(parents=True)
+    (broken / "lxml_html_clean" / "__init__.py").write_text("raise ImportError('No module named lxml_html_clean')\n")
+
+    result = run_cli(["index", "build", str(corpus), "--json"], tmp_path, PYTHONPATH=str(broken))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    [problem] = report["problems"]
+    assert problem["path"] == str(corpus / "harbour.html")
+    assert problem["reason"].startswith("cannot read it (ImportError: lxml.html.clean module is now a separate")
+    assert (report["articles"], report["unchanged"], report["removed"]) == (3, 2, 0)  # the old version stays
+    assert f"skipped {corpus}/harbour.html: cannot read it (ImportError" in " ".join(result.stderr.split())

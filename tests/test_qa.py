@@ -49,11 +49,13 @@ def test_answer_keeps_valid_citations_and_drops_invented_ones(sample_settings: S
     model = ScriptedModel("The US would welcome Russia's interest in fighting the group [1][9]. It said more.")
     answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(DAESH)
     assert not answer.refused
-    assert answer.answer == "The US would welcome Russia's interest in fighting the group [1]. It said more."
+    (citation,) = answer.citations  # [9] names no passage; [1] is re-pointed to the one holding the claim
+    claim = "The US would welcome Russia's interest in fighting the group"
+    assert answer.answer == f"{claim} [{citation.n}]. It said more."
     assert answer.removed_markers == [9]
     assert answer.uncited_sentences == []  # "It said more." is too short to be a claim
-    (citation,) = answer.citations
-    assert citation.n == 1 and citation.chunk_id == answer.retrieved[0].chunk_id
+    assert "would welcome their interest" in citation.quote and citation.verified
+    assert citation.chunk_id == next(r.chunk_id for r in answer.retrieved if r.n == citation.n)
     user_prompt = model.prompts[0][1]["content"]
     assert citation.quote in user_prompt  # the quote is a sentence the model was shown
     assert DAESH in user_prompt and "[1]" in user_prompt
@@ -91,3 +93,60 @@ def test_a_question_about_an_outlet_the_index_lacks_is_refused(tmp_path, local_e
     unknown = assistant.ask("What did Tim Cook and Vandita Pant say about the iPhone update?")
     assert unknown.refused and unknown.answer.endswith("None of them mentions Tim, Cook, Vandita, Pant.")
     assert len(model.prompts) == 1  # only The Verge question reached the model
+
+
+class WrongCitationModel(ScriptedModel):
+    """Answers with `claim`, citing a shown source other than the one whose text holds `needle`."""
+
+    def __init__(self, claim: str, needle: str) -> None:
+        super().__init__()
+        self.claim, self.needle = claim, needle
+        self.right: int | None = None
+        self.wrong: int | None = None
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        import re
+
+        self.prompts.append(messages)
+        sources = re.split(r"\n(?=\[\d+\] )", messages[1]["content"].split("Question:")[0])
+        numbered = {int(m.group(1)): text for text in sources if (m := re.match(r"\[(\d+)\] ", text))}
+        self.right = next(n for n, text in numbered.items() if self.needle in text)
+        self.wrong = next(n for n in numbered if n != self.right)
+        yield f"{self.claim} [{self.wrong}]."
+
+
+def test_a_citation_of_the_wrong_passage_is_re_pointed(sample_settings: Settings, local_embedder) -> None:
+    model = WrongCitationModel("Turkey is sheltering more than 2.7 million Syrians", "2.7 million")
+    shown: list[str] = []
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(
+        "How many Syrians is Turkey sheltering?", on_text=shown.append
+    )
+    assert answer.corrected_markers == [{"from": model.wrong, "to": model.right}]
+    assert answer.answer == f"Turkey is sheltering more than 2.7 million Syrians [{model.right}]."
+    assert "".join(shown) == answer.answer  # the corrected marker is the only one ever shown
+    (citation,) = answer.citations
+    assert citation.n == model.right and "2.7 million" in citation.quote and citation.verified
+    assert answer.unsupported_sentences == []
+
+
+def test_a_claim_no_shown_sentence_holds_is_flagged(sample_settings: Settings, local_embedder) -> None:
+    model = ScriptedModel("The minister said talks would resume in May [1].")
+    shown: list[str] = []
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(
+        "Who is Turkey's foreign minister?", on_text=shown.append
+    )
+    assert answer.unsupported_sentences == ["The minister said talks would resume in May."]
+    assert answer.corrected_markers == []
+    assert not answer.citations[0].verified and answer.citations[0].support < 0.6
+    assert "".join(shown) == "The minister said talks would resume in May [1] (unverified)."
+
+
+def test_one_copy_of_each_sentence_reaches_the_prompt(sample_settings: Settings, local_embedder) -> None:
+    import re
+
+    model = ScriptedModel("Turkey keeps the airbase open [1].")
+    Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(
+        "What did Turkey say about the Incirlik airbase and the Kalin committees?"
+    )
+    shown = [s for s in re.split(r"(?<=[.!?])\s+|\s*…\s*|\n+", model.prompts[0][1]["content"]) if len(s) > 30]
+    assert len(shown) == len(set(shown)), [s for s in shown if shown.count(s) > 1]

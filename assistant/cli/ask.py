@@ -54,11 +54,13 @@ def ask(
 
     try:
         answer = assistant.ask(question, top_k=top_k, filters=filters, on_text=show)
-    except AssistantError as error:
+    except Exception as error:
         if not shown:
             raise
         out.file.write("\n")
-        raise type(error)(f"{error}: the text above is incomplete") from None
+        if isinstance(error, AssistantError):
+            raise type(error)(f"{error}: the text above is incomplete") from None
+        raise
     finally:
         status.stop()
     out.file.write("\n")
@@ -84,9 +86,17 @@ def print_sources(answer: Answer) -> None:
         out.print(f"    [dim]{escape(details)}[/]")
         if citation.url:
             out.print(f"    [dim]{escape(citation.url)}[/]")
-        out.print(f"    “{escape(citation.quote)}”")
+        for quote in [q.text for q in citation.quotes] or [citation.quote]:
+            out.print(f"    “{escape(quote)}”")
+        if not citation.verified:
+            out.print(f"    [yellow]does not hold the claim citing it (support {citation.support:.2f})[/]")
     for sentence in answer.uncited_sentences:
         err.print(f"[yellow]not backed by a citation:[/] {escape(sentence)}")
+    for sentence in answer.unsupported_sentences:
+        err.print(f"[yellow]not supported by the sources:[/] {escape(sentence)}")
+    for change in answer.corrected_markers:
+        moved = f"[{change['from']}] -> " + (f"[{change['to']}]" if change["to"] is not None else "none")
+        err.print(f"[yellow]citation corrected:[/] {escape(moved)} (what it cited does not hold the claim)")
     if answer.removed_markers:
         numbers = ", ".join(f"[{n}]" for n in sorted(set(answer.removed_markers)))
         err.print(f"[yellow]removed citations of passages that were not retrieved:[/] {escape(numbers)}")

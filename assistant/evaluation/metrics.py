@@ -75,3 +75,25 @@ def answer_correct(prediction: str, gold: str, kind: str) -> bool:
         return yes_no(prediction) == normalise(gold)
     expected = normalise(gold)
     return bool(expected) and f" {expected} " in f" {normalise(prediction)} "
+
+
+LABELS = frozenset({"yes", "no", "same", "different", "consistent", "inconsistent"})
+
+
+def is_label(answer: str) -> bool:
+    """A gold answer that is a label (Yes, Same, Consistent...) rather than a name or phrase."""
+    return normalise(answer) in LABELS
+
+
+def attributed(gold: str, quotes: Sequence[str]) -> bool:
+    """Whether the quoted sentences contain the gold answer (normalised as the answer match is)."""
+    expected = normalise(gold)
+    return bool(expected) and any(f" {expected} " in f" {normalise(quote)} " for quote in quotes)
+
+
+def quote_matches_fact(quote: str, fact: str, share: float = 0.6) -> bool:
+    """Whether a quote shares >= `share` of its words, or of the fact's if fewer, with a gold fact."""
+    quote_words, fact_words = set(normalise(quote).split()), set(normalise(fact).split())
+    if not quote_words or not fact_words:
+        return False
+    return len(quote_words & fact_words) / min(len(quote_words), len(fact_words)) >= share

@@ -7,9 +7,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from assistant.citations import parse_markers
+from assistant.citations import claims, parse_markers
 from assistant.evaluation.judge import Judge
-from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores, squash
+from assistant.evaluation.metrics import (
+    answer_correct,
+    article_scores,
+    attributed,
+    is_label,
+    quote_matches_fact,
+    retrieval_scores,
+    squash,
+)
 from assistant.evaluation.pipelines import CachedChatModel, Pipeline
 from assistant.evaluation.questions import Question
 
@@ -67,17 +75,29 @@ def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool, j
         "correct": None
         if not question.answerable
         else (not answer.refused and answer_correct(answer.answer, question.answer or "", question.kind)),
-        "citations": [c.model_dump(include={"n", "doc_id", "chunk_id", "quote"}) for c in answer.citations],
         "markers_valid": set(parse_markers(answer.answer)) <= set(shown),
         "removed_markers": answer.removed_markers,
         "cited_relevant": [
             r.doc_id in gold_docs or any(f in text_of.get(r.chunk_id, "") for f in squashed_facts) for r in cited
         ],
         "uncited_sentences": answer.uncited_sentences,
+        "corrected_markers": answer.corrected_markers,
+        "unsupported_sentences": answer.unsupported_sentences,
+        "cited_claims": sum(1 for claim in claims(answer.answer) if claim.cites) if not answer.refused else 0,
         "timings": answer.timings,
         "prompt_tokens": answer.prompt_tokens,
         "cached": cached,
     }
+    quotes = [[q.text for q in c.quotes] or [c.quote] for c in answer.citations]
+    record["citations"] = [
+        c.model_dump(include={"n", "doc_id", "chunk_id", "quote", "support", "verified"}) | {"quotes": texts}
+        for c, texts in zip(answer.citations, quotes, strict=True)
+    ]
+    if not answer.refused and facts:
+        record["quote_precise"] = [any(quote_matches_fact(q, f) for q in texts for f in facts) for texts in quotes]
+        record["facts_quoted"] = [any(quote_matches_fact(q, f) for texts in quotes for q in texts) for f in facts]
+    if record["correct"] and question.kind == "short_text" and not is_label(question.answer or ""):
+        record["attributed"] = attributed(question.answer or "", [q for texts in quotes for q in texts])
     if judge and question.answerable and question.answer:
         record["judged_correct"] = False if answer.refused else judge(question.question, question.answer, answer.answer)
     return record
@@ -124,6 +144,14 @@ def _group(records: list[Record]) -> dict[str, Any]:
         "invalid_markers_removed": sum(len(r["removed_markers"]) for r in answered),
         "citation_precision": _mean([float(x) for r in not_refused for x in r["cited_relevant"]]),
         "answers_with_citation": _mean([float(bool(r["citations"])) for r in not_refused]),
+        "attribution": _mean([float(r["attributed"]) for r in answered if "attributed" in r]),
+        "quote_precision": _mean([float(x) for r in not_refused for x in r.get("quote_precise", [])]),
+        "quote_recall": _mean([float(x) for r in not_refused for x in r.get("facts_quoted", [])]),
+        "corrected_rate": _mean([float(bool(r.get("corrected_markers"))) for r in not_refused]),
+        "unsupported_rate": _mean([float(bool(r.get("unsupported_sentences"))) for r in not_refused]),
+        "unsupported_claims": _mean(
+            [len(r.get("unsupported_sentences", [])) / r["cited_claims"] for r in not_refused if r.get("cited_claims")]
+        ),
         "median_retrieval_s": _median([r["retrieval_s"] for r in answered]),
         "median_first_token_s": _median(
             [r["timings"]["first_token_s"] for r in fresh if "first_token_s" in r["timings"]]

@@ -1,0 +1,177 @@
+"""Does a quoted sentence hold a claim? A deterministic scorer, no model.
+
+No NLI or cross-encoder model installs offline here, so support is read off the
+words: every number of the claim (a count, an amount, a year, a day) must occur
+in the quotes ("November 11" is not held by "last November"); of the claim's other
+words, stemmed as BM25 stems them, every name (a capitalised word: who, where,
+which outlet) and a share of the rest, names weighing double, must occur in the
+quotes or in the cited article's title, outlet and date. A claim joining several
+facts may need several sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from assistant.keyword import tokenize
+
+HOLDS_AT = 0.6  # share of the claim's weighted words the quotes must hold
+NAME_WEIGHT = 2.0
+MAX_QUOTES = 3  # sentences one claim may rest on
+
+# 2.7, 1,200, 30%, $5bn, 2019, 11th; a number word joined to its scale ("2.7 million")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?![\w])")
+_SCALE = re.compile(r"\s*(hundred|thousand|million|billion|trillion|bn|m|k)\b", re.IGNORECASE)
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+# words that frame an answer rather than state a fact
+_FRAMING = frozenset(tokenize("yes no according article articles report reported reports source sources said says"))
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers of a text, normalised: "1,200" -> "1200", "11th" -> "11", "two" -> "2"; scales kept."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        value = re.sub(r"(st|nd|rd|th)$", "", match.group()).replace(",", "")
+        if value.count(".") == 1 and value.endswith(".0"):
+            value = value[:-2]
+        scale = _SCALE.match(text, match.end())
+        found.add(f"{value} {scale.group(1).lower()}" if scale else value)
+    for match in _NUMBER_WORD.finditer(text):
+        if match.group(1).lower() != "one":  # "one of the", "no one": rarely a count
+            found.add(_NUMBER_WORDS[match.group(1).lower()])
+    return found
+
+
+def _bare(number: str) -> str:
+    return number.split(" ")[0]
+
+
+def weighted_words(claim: str) -> dict[str, float]:
+    """The claim's stemmed words with their weights: names (capitalised, not first of the sentence) weigh more."""
+    weights: dict[str, float] = {}
+    names = _name_stems(claim)
+    for stem in tokenize(claim):
+        if stem in _FRAMING or stem.isdigit():
+            continue
+        weights[stem] = max(weights.get(stem, 0.0), NAME_WEIGHT if stem in names else 1.0)
+    return weights
+
+
+def _name_stems(text: str) -> set[str]:
+    """Stems of capitalised words; a sentence's first word only if it is not a usual opener ("However")."""
+    stems = set()
+    for match in _WORD.finditer(text):
+        word = match.group()
+        before = text[: match.start()].rstrip()
+        first = not before or before[-1] in '.!?:"“'
+        if word[0].isupper() and not (first and word.lower() in _OPENERS):
+            stems.update(tokenize(word))
+    return stems
+
+
+_OPENERS = frozenset(
+    "yes no however according both neither either while although after before since during despite based "
+    "several many some most all each every this that these those there it its their his her they he she we "
+    "in on at for from by with as of to if when where what which who whom whose why how".split()
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence shown to the model: its passage number, its span in the chunk, and its words."""
+
+    n: int
+    span: tuple[int, int]
+    text: str
+
+    @property
+    def stems(self) -> frozenset[str]:
+        return _stems_of(self.text)
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        return _numbers_of(self.text)
+
+
+@cache
+def _stems_of(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+@cache
+def _numbers_of(text: str) -> frozenset[str]:
+    found = numbers(text)
+    return frozenset(found | {_bare(n) for n in found})
+
+
+@dataclass(frozen=True)
+class Support:
+    """The sentences that hold a claim (or come closest), and how well."""
+
+    quotes: tuple[Candidate, ...]
+    score: float  # share of the claim's weighted words held, 0..1
+    missing_numbers: tuple[str, ...]
+    missing_names: tuple[str, ...] = ()  # stems of names of the claim that the quotes lack
+
+    @property
+    def holds(self) -> bool:
+        return not self.missing_numbers and not self.missing_names and self.score >= HOLDS_AT
+
+    @property
+    def passages(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(c.n for c in self.quotes))
+
+
+def support(claim: str, candidates: list[Candidate], context: dict[int, str] | None = None) -> Support:
+    """The fewest candidate sentences (greedy, at most MAX_QUOTES) that together hold `claim`.
+
+    `context` gives text that counts for a passage's words without being quoted
+    (its article's title, outlet and date): "The Verge reported ..." is held by a
+    sentence of a Verge article.
+    """
+    weights = weighted_words(claim)
+    names = {stem for stem, weight in weights.items() if weight == NAME_WEIGHT}
+    wanted_numbers = numbers(claim)
+    total = sum(weights.values())
+    if not candidates:
+        return Support((), 0.0, tuple(sorted(wanted_numbers)), tuple(sorted(names)))
+    context_stems = {n: _stems_of(text) for n, text in (context or {}).items()}
+    context_numbers = {n: _numbers_of(text) for n, text in (context or {}).items()}
+
+    def covered(chosen: list[Candidate]) -> tuple[float, set[str], set[str]]:
+        stems = set().union(*(c.stems | context_stems.get(c.n, frozenset()) for c in chosen))
+        held = set().union(*(c.numbers | context_numbers.get(c.n, frozenset()) for c in chosen))
+        score = sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
+        missing = {n for n in wanted_numbers if n not in held and _bare(n) not in held}
+        return score, missing, names - stems
+
+    def merit(chosen: list[Candidate]) -> float:
+        score, missing, unnamed = covered(chosen)
+        return score - len(missing) - 0.5 * len(unnamed)  # a missing number or name outweighs common words
+
+    chosen: list[Candidate] = []
+    best = max(candidates, key=lambda c: (merit([c]), len(c.text) > 0))
+    chosen.append(best)
+    while len(chosen) < MAX_QUOTES:
+        score, missing, unnamed = covered(chosen)
+        if not missing and not unnamed and score >= HOLDS_AT:
+            break
+        rest = [c for c in candidates if c not in chosen]
+        if not rest:
+            break
+        extra = max(rest, key=lambda c: merit([*chosen, c]))
+        if merit([*chosen, extra]) - merit(chosen) < 0.15:  # a second sentence must add a real part of the claim
+            break
+        chosen.append(extra)
+    score, missing, unnamed = covered(chosen)
+    return Support(tuple(chosen), round(score, 3), tuple(sorted(missing)), tuple(sorted(unnamed)))

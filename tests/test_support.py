@@ -1,0 +1,89 @@
+"""The support scorer on real sentences of the sample articles: what holds a claim, and what must not."""
+
+from __future__ import annotations
+
+from assistant.support import Candidate, numbers, support
+
+SHELTER = (
+    "Syria has been torn apart by a five-year conflict that has left hundreds of thousands of victims dead and "
+    "millions displaced, with Turkey alone sheltering more than 2.7 million Syrians."
+)
+KALIN = (
+    "Erdogan spokesman Ibrahim Kalin said Turkey and Russia - who are backing opposing sides in Syria - set up "
+    "committees to discuss the war torn country, with the first sessions to take place this week."
+)
+CAVUSOGLU = (
+    "Turkish Foreign Minister Mevlut Cavusoglu said Thursday that Turkey will restart operations soon against "
+    "Islamic State forces and is keen to cooperate with Russia against the extremist group."
+)
+JETS = (
+    "After Erdogan and Putin met for the first time earlier this week since Turkish jets shot down a Russian "
+    "military aircraft last November, the two countries announced new committees to discuss the Syrian crisis, "
+    "which were to meet for the first time in Moscow on Thursday."
+)
+INCIRLIK = (
+    "The Incirlik airbase was used in the July 15 coup attempt by rogue soldiers, prompting a brief closure and "
+    "the arrest of the base commander."
+)
+PATRIOT = (
+    'However, Cavusoglu was outspoken against "NATO countries, who are our allies" which removed Patriot missile '
+    "batteries from Turkey last year."
+)
+SPAIN = (
+    "Spain, another NATO member, continues to keep its missiles in Turkey and is committed until the end of this year."
+)
+
+
+def sentences(*texts: str) -> list[Candidate]:
+    return [Candidate(n, (0, len(text)), text) for n, text in enumerate(texts, 1)]
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers("more than 2.7 million Syrians, 1,200 troops, on the 11th, two jets") == {
+        "2.7 million",
+        "1200",
+        "11",
+        "2",
+    }
+    assert numbers("Turkey was one of the first") == set()
+
+
+def test_the_sentence_holding_the_number_is_chosen_and_holds() -> None:
+    result = support("Turkey is sheltering more than 2.7 million Syrians.", sentences(KALIN, SHELTER))
+    assert result.holds and result.passages == (2,)
+
+
+def test_a_number_the_quote_lacks_is_not_held() -> None:
+    result = support("Turkish jets shot down the Russian aircraft on November 11.", sentences(JETS))
+    assert not result.holds and result.missing_numbers == ("11",)
+    assert support("Turkish jets shot down a Russian military aircraft last November.", sentences(JETS)).holds
+    assert not support("Turkey is sheltering more than 3.5 million Syrians.", sentences(SHELTER)).holds
+
+
+def test_an_invented_claim_sharing_a_few_words_is_not_held() -> None:
+    result = support("The minister said talks would resume in May.", sentences(CAVUSOGLU, KALIN, JETS))
+    assert not result.holds and result.score < 0.5
+
+
+def test_names_weigh_more_than_common_words() -> None:
+    held = support("Spain keeps its missiles in Turkey.", sentences(SPAIN))
+    wrong_name = support("Germany keeps its missiles in Turkey.", sentences(SPAIN))
+    assert held.holds and not wrong_name.holds
+
+
+def test_a_claim_joining_two_facts_takes_one_sentence_for_each() -> None:
+    claim = "NATO allies removed Patriot missile batteries from Turkey, while Spain keeps its missiles in Turkey."
+    result = support(claim, sentences(PATRIOT, SPAIN, INCIRLIK))
+    assert result.holds and result.passages == (1, 2)
+    assert not support(claim, sentences(PATRIOT)).holds
+
+
+def test_the_outlet_and_title_of_the_article_count_without_being_quoted() -> None:
+    claim = "According to The Verge, Spain keeps its missiles in Turkey."
+    assert support(claim, sentences(SPAIN), context={1: "NATO update The Verge"}).holds
+    assert not support("Reuters said Spain keeps its missiles in Turkey and Italy.", sentences(SPAIN)).holds
+
+
+def test_paraphrases_that_change_the_fact_are_not_accepted() -> None:
+    assert not support("Germany and the US pulled their Patriot missiles out of Turkey.", sentences(SPAIN)).holds
+    assert not support("The Incirlik airbase was used in the July 16 coup attempt.", sentences(INCIRLIK)).holds
