@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from functools import cached_property
 
+from assistant.aliases import referents
 from assistant.citations import (
     COMPLETE_SENTENCE_END,
     MARKER,
@@ -18,6 +19,7 @@ from assistant.citations import (
 )
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
+from assistant.keyword import tokenize
 from assistant.llm import ChatModel, Messages, make_chat_model
 from assistant.mentions import unknown_names, unknown_outlets
 from assistant.models import Answer, Passage, Retrieved
@@ -74,15 +76,28 @@ class Assistant:
     def not_in_index(self, question: str) -> str:
         """Why the index cannot hold the answer, read from the question alone ("" when it may).
 
-        A question about reports from an outlet the index lacks, or naming someone
-        or something no article mentions, is refused without asking the model.
+        A question about reports from an outlet the index lacks, or naming two or
+        more words no article uses ("Vandita Pant" when neither is known), is
+        refused without asking the model. One unknown name alone is often a
+        paraphrase ("Washington" for the State Department): `unknown_name_note`.
         """
         if self.index.every_article_has_source:  # else any outlet may be among the articles of unknown origin
             if outlets := unknown_outlets(question, self.index.sources, self.index.titles):
                 return f"None of them comes from {', '.join(outlets)}."
-        if names := unknown_names(question, self.index.mentions):
+        if len(names := unknown_names(question, self._known)) > 1:
             return f"None of them mentions {', '.join(names)}."
         return ""
+
+    def _known(self, word: str) -> bool:
+        """Whether an article uses `word`, or names what it stands for ("Washington": the US)."""
+        return self.index.mentions(word) or any(self.index.mentions(r) for r in referents(word) if tokenize(r))
+
+    def unknown_name_note(self, question: str) -> str:
+        """For a question naming one word no article uses: a note telling the model so, and what to do."""
+        names = unknown_names(question, self._known)
+        if len(names) != 1:
+            return ""
+        return load_prompt("unknown_name").substitute(name=names[0]).strip()
 
     def ask(
         self,
@@ -135,7 +150,7 @@ class Assistant:
             timings["total_s"] = time.perf_counter() - started
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
-        messages = build_messages(question, passages)
+        messages = build_messages(question, passages, note=self.unknown_name_note(question))
         stream = _AnswerStream(passages, sink)
         generation_started = time.perf_counter()
         for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
@@ -164,7 +179,8 @@ class Assistant:
         return result.model_copy(update=update)
 
 
-def build_messages(question: str, passages: list[Passage]) -> Messages:
+def build_messages(question: str, passages: list[Passage], note: str = "") -> Messages:
+    """The chat prompt: the system turn, then the numbered sources and the question (and `note`, if any)."""
     source = load_prompt("source")
     sources = "\n\n".join(
         source.substitute(
@@ -180,7 +196,9 @@ def build_messages(question: str, passages: list[Passage]) -> Messages:
         {"role": "system", "content": load_prompt("system").template.strip()},
         {
             "role": "user",
-            "content": load_prompt("question").substitute(sources=sources, question=question).strip(),
+            "content": load_prompt("question")
+            .substitute(sources=sources, question=f"{question} {note}".strip())
+            .strip(),
         },
     ]
 

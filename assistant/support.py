@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from assistant.aliases import mentioned_in, referents
 from assistant.keyword import tokenize
 
 HOLDS_AT = 0.6  # share of the claim's weighted words the quotes must hold
@@ -151,6 +152,9 @@ def support(claim: str, candidates: list[Candidate], context: dict[int, str] | N
     def covered(chosen: list[Candidate]) -> tuple[float, set[str], set[str]]:
         stems = set().union(*(c.stems | context_stems.get(c.n, frozenset()) for c in chosen))
         held = set().union(*(c.numbers | context_numbers.get(c.n, frozenset()) for c in chosen))
+        if seats := {name for name in names - stems if referents(name)}:  # "Washington" held by "the US"
+            text = " ".join(f"{c.text} {(context or {}).get(c.n, '')}" for c in chosen)
+            stems |= {name for name in seats if mentioned_in(referents(name), text, frozenset(stems))}
         score = sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
         missing = {n for n in wanted_numbers if n not in held and _bare(n) not in held}
         return score, missing, names - stems

@@ -11,7 +11,14 @@ from conftest import ALEPPO, DAESH, SAMPLES
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.evaluation.metrics import answer_correct, article_scores, retrieval_scores
+from assistant.evaluation.metrics import (
+    answer_correct,
+    article_scores,
+    attributed,
+    is_label,
+    quote_matches_fact,
+    retrieval_scores,
+)
 from assistant.evaluation.questions import load_questions
 from assistant.local_model import bundled_model
 from assistant.settings import Settings
@@ -72,6 +79,38 @@ def test_questions_load_from_the_multihop_schema(tmp_path: Path) -> None:
     )
     (question,) = load_questions(path)
     assert question.kind == "yes_no" and question.evidence[0].fact == "F."
+
+
+def test_questions_load_from_the_upstream_multihop_rag_file(tmp_path: Path) -> None:
+    """MultiHop-RAG.json as the dataset ships it: one array, `query`, `evidence_list`, no ids."""
+    upstream = [
+        {
+            "query": "Who is implicated, according to Fortune and The Age?",
+            "answer": "Donald Trump",
+            "question_type": "inference_query",
+            "evidence_list": [{"title": "T", "source": "Fortune", "fact": "No apartment has sold for that."}],
+        },
+        {"query": "What did a ZDNet report say?", "answer": "Insufficient information.", "question_type": "null_query"},
+    ]
+    path = tmp_path / "MultiHop-RAG.json"
+    path.write_text(json.dumps(upstream))
+    first, second = load_questions(path)
+    assert (first.id, first.question, first.kind, first.evidence[0].fact) == (
+        "q0001",
+        upstream[0]["query"],
+        "short_text",
+        "No apartment has sold for that.",
+    )
+    assert (second.id, second.answerable, second.kind) == ("q0002", False, "insufficient_information")
+
+
+def test_quote_metrics() -> None:
+    fact = "No apartment in New York City has ever sold for close to that amount, James said."
+    assert quote_matches_fact("James said no apartment in New York City has ever sold for close to that.", fact)
+    assert not quote_matches_fact("The prosecution argues that was to mask a drop in value.", fact)
+    assert attributed("Donald Trump", ["The judge ruled that Donald Trump defrauded banks."])
+    assert not attributed("Donald Trump", ["The former president defrauded banks."])
+    assert is_label("Yes") and is_label("Inconsistent.") and not is_label("Donald Trump")
 
 
 def test_the_judge_reads_its_verdict_and_hides_citation_markers() -> None:
@@ -175,5 +214,17 @@ def test_answer_eval_with_the_real_model(sample_questions: Path, tmp_path: Path,
     assert overall["citation_validity"] == 1.0 and overall["answers_with_citation"] == 1.0
     assert overall["citation_precision"] == 1.0 and overall["mean_prompt_tokens"] > 100
     assert overall["cached_answers"] == 0
+    assert overall["quote_recall"] > 0 and overall["quote_precision"] > 0 and overall["unsupported_rate"] is not None
     rerun = json.loads(CliRunner().invoke(app, args).stdout)["assistant"]["overall"]
     assert rerun["cached_answers"] == 2 and rerun["accuracy_answerable"] == 1.0
+
+
+def test_without_gold_articles_the_question_is_refused(sample_questions: Path, tmp_path: Path, monkeypatch) -> None:
+    """Both sample articles are the Daesh question's gold ones: without them nothing is left to answer from."""
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(
+        app, ["eval", str(sample_questions), "--corpus", str(SAMPLES), "--json", "--without-gold"]
+    )
+    assert result.exit_code == 0, result.output
+    overall = json.loads(result.stdout)["assistant"]["overall"]
+    assert overall["refusal_without_evidence"] == 1.0 and overall["accuracy_answerable"] == 0.0

@@ -35,6 +35,7 @@ def test_prompt_templates_use_only_known_placeholders() -> None:
         "question": {"sources", "question"},
         "source": {"n", "title", "source", "date", "text"},
         "judge": {"question", "gold", "answer"},
+        "unknown_name": {"name"},
     }
     for name, placeholders in expected.items():
         found = {

@@ -27,6 +27,13 @@ def evaluate(
     judge: Annotated[
         bool, typer.Option("--judge", help="Also have the configured LLM grade each answer against the gold one.")
     ] = False,
+    without_gold: Annotated[
+        bool,
+        typer.Option(
+            "--without-gold",
+            help="Answer each question without its gold articles: how often it refuses when the evidence is missing.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run scripted questions and score retrieval, answers, citations, refusals and cost."""
@@ -47,7 +54,9 @@ def evaluate(
             else:
                 progress.advance(task, count)
 
-        result = run_evaluation(questions, load_settings(), corpus, retrieval_only, limit, baseline, advance, judge)
+        result = run_evaluation(
+            questions, load_settings(), corpus, retrieval_only, limit, baseline, advance, judge, without_gold
+        )
     if report:
         for path in reports.write(result, report):
             err.print(f"wrote {path}")

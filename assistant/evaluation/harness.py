@@ -34,8 +34,14 @@ def evaluate(
     baseline: bool = False,
     progress: Progress | None = None,
     judge: bool = False,
+    without_gold: bool = False,
 ) -> dict[str, Any]:
-    """Run the questions through our pipeline (and the baseline); `judge` has the LLM grade answers too."""
+    """Run the questions through our pipeline (and the baseline); `judge` has the LLM grade answers too.
+
+    `without_gold` answers each question without its gold articles (their chunks are
+    dropped from what it retrieves), so the articles left are on its topic but lack
+    its answer: the share refused is `refusal_without_evidence`.
+    """
     if judge and retrieval_only:
         from assistant.errors import InputError
 
@@ -68,13 +74,21 @@ def evaluate(
         "corpus": str(corpus) if corpus else None,
         "retrieval_only": retrieval_only,
         "judge": judge,
+        "without_gold": without_gold,
         "settings": settings.masked(),
         "pipelines": {},
     }
     notify("total", len(questions) * len(pipelines))
     grader = Judge(chat_model) if judge and chat_model else None
     for pipeline in pipelines:
-        records = run(pipeline, questions, retrieval_only, on_done=lambda: notify("done", 1), judge=grader)
+        records = run(
+            pipeline,
+            questions,
+            retrieval_only,
+            on_done=lambda: notify("done", 1),
+            judge=grader,
+            without_gold=without_gold,
+        )
         report["pipelines"][pipeline.name] = {
             "chunk_size": pipeline.chunk_size,
             "summary": summarise(records),

@@ -28,6 +28,7 @@ ANSWER_HEADLINE = [
     "judge_agreement_with_match",
     "refusal_rate_unanswerable",
     "false_refusal_rate",
+    "refusal_without_evidence",
     "citation_validity",
     "citation_precision",
     "answers_with_citation",

@@ -30,18 +30,27 @@ def run(
     retrieval_only: bool = False,
     on_done: Callable[[], None] | None = None,
     judge: Judge | None = None,
+    without_gold: bool = False,
 ) -> list[Record]:
     records = []
     for question in questions:
-        records.append(evaluate_one(pipeline, question, retrieval_only, judge))
+        records.append(evaluate_one(pipeline, question, retrieval_only, judge, without_gold))
         if on_done:
             on_done()
     return records
 
 
-def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool, judge: Judge | None = None) -> Record:
+def evaluate_one(
+    pipeline: Pipeline,
+    question: Question,
+    retrieval_only: bool,
+    judge: Judge | None = None,
+    without_gold: bool = False,
+) -> Record:
     started = time.perf_counter()
     passages = pipeline.retrieve(question.question)
+    if without_gold:  # as if the index lacked the question's gold articles
+        passages = [p for p in passages if p.chunk.doc_id not in set(question.gold_doc_ids)]
     retrieval_s = time.perf_counter() - started
     facts = [e.fact for e in question.evidence]
     record: Record = {
@@ -54,7 +63,9 @@ def evaluate_one(pipeline: Pipeline, question: Question, retrieval_only: bool, j
         "retrieved": [{"chunk_id": p.chunk.chunk_id, "doc_id": p.chunk.doc_id} for p in passages],
         "retrieval_s": round(retrieval_s, 4),
     }
-    if question.answerable and facts:
+    if without_gold:
+        record["without_gold"] = True
+    elif question.answerable and facts:
         record["retrieval"] = retrieval_scores([p.chunk.text for p in passages], facts) | article_scores(
             [p.chunk.doc_id for p in passages], question.gold_doc_ids
         )
@@ -160,6 +171,8 @@ def _group(records: list[Record]) -> dict[str, Any]:
         "mean_prompt_tokens": _mean([r["prompt_tokens"] for r in answered if r.get("prompt_tokens")]),
         "cached_answers": len(answered) - len(fresh),
     }
+    if any(r.get("without_gold") for r in answerable):
+        group["refusal_without_evidence"] = _mean([float(r["refused"]) for r in answerable])
     judged = [r for r in answerable if r.get("judged_correct") is not None]
     if judged:
         group |= {
