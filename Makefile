@@ -37,7 +37,7 @@ lint: install
 	$(BIN)/ruff format --check assistant tests bench
 
 # the performance suite (see README, Performance); each prints JSON and writes bench/results/NAME.json
-BENCHMARKS ?= startup ask retrieval incremental indexing memory
+BENCHMARKS ?= startup ask concurrent_ask retrieval incremental indexing memory
 bench: install
 	cd bench && for name in $(BENCHMARKS); do ../$(BIN)/python $$name.py || exit 1; done
 

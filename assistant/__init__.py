@@ -24,6 +24,7 @@ _EXPORTS = {
     "Settings": "assistant.settings",
     "Answer": "assistant.models",
     "Citation": "assistant.models",
+    "Quote": "assistant.models",
     "ArticleRetriever": "assistant.langchain_retriever",
 }
 __all__ = sorted(_EXPORTS)

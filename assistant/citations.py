@@ -162,12 +162,21 @@ def _claim(sentence: str) -> Claim:
 
 
 def _candidates(passages: list[Passage]) -> list[Candidate]:
-    """The sentences the model was shown, numbered by passage."""
-    return [
-        Candidate(n, span, p.chunk.text[span[0] : span[1]])
-        for n, p in enumerate(passages, 1)
-        for span in (p.evidence or sentence_spans(p.chunk.text) or [(0, len(p.chunk.text))])
-    ]
+    """Every sentence of the passages, numbered by passage; those the model was shown are marked so.
+
+    A claim may be quoted from a sentence of its passage the model was not shown:
+    the quote is what lets a reader check the claim, and the sentence beside the
+    shown one often names who or what the shown one calls "he" or "the company".
+    """
+    from assistant.safety import safe_spans  # safety reads MARKER from here
+
+    result = []
+    for n, passage in enumerate(passages, 1):
+        text = passage.chunk.text
+        shown = set(passage.evidence)
+        for span in safe_spans(text, sentence_spans(text)) or [(0, len(text))]:
+            result.append(Candidate(n, span, text[span[0] : span[1]], shown=not shown or span in shown))
+    return result
 
 
 def _context(passage: Passage) -> str:

@@ -150,8 +150,10 @@ class Assistant:
             timings["total_s"] = time.perf_counter() - started
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
-        messages = build_messages(question, passages, note=self.unknown_name_note(question))
-        stream = _AnswerStream(passages, sink)
+        note = self.unknown_name_note(question)
+        messages = build_messages(question, passages, note=note)
+        # with a name no article uses, an answer no source holds is an invention: kept back until checked
+        stream = _AnswerStream(passages, sink, refuse_unsupported=bool(note))
         generation_started = time.perf_counter()
         for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
             if "first_token_s" not in timings:
@@ -216,8 +218,9 @@ class _AnswerStream:
     not a refusal (a refusal is replaced by one standard sentence).
     """
 
-    def __init__(self, passages: list[Passage], sink: TextSink) -> None:
+    def __init__(self, passages: list[Passage], sink: TextSink, refuse_unsupported: bool = False) -> None:
         self.passages, self.sink = passages, sink
+        self.refuse_unsupported = refuse_unsupported  # hold the whole answer; refuse if no claim of it holds
         self.valid = set(range(1, len(passages) + 1))
         self.raw = ""
         self.done = 0  # raw[:done] is checked: its sentences are in `text`
@@ -234,15 +237,19 @@ class _AnswerStream:
             self.refused = is_refusal(self.raw)
         if self.refused is False:
             self._check(final=False)
-            self._emit(self.shown + self._partial())
+            if not self.refuse_unsupported:
+                self._emit(self.shown + self._partial())
 
     def finish(self) -> tuple[str, list[int]]:
         if self.refused is None:
             self.refused = is_refusal(self.raw)
+        if not self.refused:
+            self._check(final=True)
+            held = any(item.support is not None and item.support.holds for item in self.checked)
+            self.refused = self.refuse_unsupported and not held
         if self.refused:
             self.sink(REFUSAL)
             return REFUSAL, []
-        self._check(final=True)
         self._emit(self.shown)
         return self.text, self.removed
 

@@ -89,11 +89,12 @@ _OPENERS = frozenset(
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence shown to the model: its passage number, its span in the chunk, and its words."""
+    """A sentence of a passage: its passage number, its span in the chunk, and whether the model saw it."""
 
     n: int
     span: tuple[int, int]
     text: str
+    shown: bool = True
 
     @property
     def stems(self) -> frozenset[str]:
@@ -161,7 +162,12 @@ def support(claim: str, candidates: list[Candidate], context: dict[int, str] | N
 
     def merit(chosen: list[Candidate]) -> float:
         score, missing, unnamed = covered(chosen)
-        return score - len(missing) - 0.5 * len(unnamed)  # a missing number or name outweighs common words
+        # a missing number or name outweighs common words; then names in the quote itself (not only in the
+        # article's title) and sentences the model saw are preferred
+        own = set().union(*(c.stems for c in chosen))
+        named = len(names & own) / len(names) if names else 0.0
+        seen = sum(c.shown for c in chosen) / len(chosen)
+        return score - len(missing) - 0.5 * len(unnamed) + 0.1 * named + 0.02 * seen
 
     chosen: list[Candidate] = []
     best = max(candidates, key=lambda c: (merit([c]), len(c.text) > 0))

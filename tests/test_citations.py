@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.citations import claims, drop_invalid_markers, is_refusal, parse_markers, resolve, uncited
@@ -137,6 +137,7 @@ def test_streaming_replaces_a_refusal_with_the_standard_sentence() -> None:
     assert refused and shown == REFUSAL
 
 
+@settings(deadline=None)  # the first example also loads the sentence splitter
 @given(
     article=st.text(min_size=1, max_size=2000),
     answer=st.lists(st.one_of(st.text(max_size=40), st.integers(0, 6).map(lambda n: f" [{n}]")), max_size=12),

@@ -151,3 +151,28 @@ def test_one_copy_of_each_sentence_reaches_the_prompt(sample_settings: Settings,
     )
     shown = [s for s in re.split(r"(?<=[.!?])\s+|\s*…\s*|\n+", model.prompts[0][1]["content"]) if len(s) > 30]
     assert len(shown) == len(set(shown)), [s for s in shown if shown.count(s) > 1]
+
+
+def test_one_unknown_name_goes_to_the_model_with_a_note(sample_settings: Settings, local_embedder) -> None:
+    question = "What did Vandita say about the Incirlik airbase?"
+    invented = ScriptedModel("Vandita said Turkey opened its southern Incirlik airbase [1].")
+    shown: list[str] = []
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=invented).ask(
+        question, on_text=shown.append
+    )
+    assert "None of the sources mentions Vandita." in invented.prompts[0][1]["content"]
+    assert answer.refused and "".join(shown) == REFUSAL  # no source holds a claim: nothing invented was shown
+
+    held = ScriptedModel("Turkey opened its southern Incirlik airbase near the border with Syria [1].")
+    answer = Assistant(sample_settings, embedder=local_embedder, chat_model=held).ask(question)
+    assert not answer.refused and answer.citations[0].verified
+
+
+def test_a_seat_of_government_stands_for_its_country(sample_settings: Settings, local_embedder) -> None:
+    model = ScriptedModel("Washington would welcome Russia's interest in taking the fight to Islamic State [1].")
+    assistant = Assistant(sample_settings, embedder=local_embedder, chat_model=model)
+    answer = assistant.ask("What did Washington say about Russia's interest in fighting the militants?")
+    assert assistant.not_in_index("What did Washington say?") == ""
+    assert "None of the sources mentions" not in model.prompts[0][1]["content"]
+    assert not answer.refused and answer.unsupported_sentences == [] and answer.citations[0].verified
+    assert "US State Department" in answer.citations[0].quote

@@ -77,7 +77,9 @@ def answer_correct(prediction: str, gold: str, kind: str) -> bool:
     return bool(expected) and f" {expected} " in f" {normalise(prediction)} "
 
 
-LABELS = frozenset({"yes", "no", "same", "different", "consistent", "inconsistent"})
+LABELS = frozenset(
+    {"yes", "no", "same", "different", "consistent", "inconsistent", "agree", "disagree", "before", "after"}
+)
 
 
 def is_label(answer: str) -> bool:
