@@ -116,6 +116,24 @@ def _numbers_of(text: str) -> frozenset[str]:
     return frozenset(found | {_bare(n) for n in found})
 
 
+_MONTHS = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b", re.IGNORECASE
+)
+
+
+def _context_numbers(context: str, claim: str) -> frozenset[str]:
+    """Numbers the article's title, outlet and date lend a claim: a day of its date only with its month.
+
+    "reported on November 24" is held by an article of 2023-11-24; "shot down on
+    November 11" is not held by an article published on August 11.
+    """
+    found = _numbers_of(context)
+    months = {m.lower() for m in _MONTHS.findall(context)} & {m.lower() for m in _MONTHS.findall(claim)}
+    if months:
+        return found
+    return frozenset(n for n in found if not (n.isdigit() and int(n) <= 31))
+
+
 @dataclass(frozen=True)
 class Support:
     """The sentences that hold a claim (or come closest), and how well."""
@@ -148,7 +166,7 @@ def support(claim: str, candidates: list[Candidate], context: dict[int, str] | N
     if not candidates:
         return Support((), 0.0, tuple(sorted(wanted_numbers)), tuple(sorted(names)))
     context_stems = {n: _stems_of(text) for n, text in (context or {}).items()}
-    context_numbers = {n: _numbers_of(text) for n, text in (context or {}).items()}
+    context_numbers = {n: _context_numbers(text, claim) for n, text in (context or {}).items()}
 
     def covered(chosen: list[Candidate]) -> tuple[float, set[str], set[str]]:
         stems = set().union(*(c.stems | context_stems.get(c.n, frozenset()) for c in chosen))

@@ -87,3 +87,10 @@ def test_the_outlet_and_title_of_the_article_count_without_being_quoted() -> Non
 def test_paraphrases_that_change_the_fact_are_not_accepted() -> None:
     assert not support("Germany and the US pulled their Patriot missiles out of Turkey.", sentences(SPAIN)).holds
     assert not support("The Incirlik airbase was used in the July 16 coup attempt.", sentences(INCIRLIK)).holds
+
+
+def test_the_article_date_lends_a_day_only_with_its_month() -> None:
+    context = {1: "Turkey keen to cooperate with Russia August 11 2016 2016-08-11"}
+    claim = "Turkish jets shot down a Russian military aircraft on November 11."
+    assert not support(claim, sentences(JETS), context=context).holds
+    assert support("On August 11 Turkish jets shot down a Russian military aircraft.", sentences(JETS), context).holds
