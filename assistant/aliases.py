@@ -50,9 +50,9 @@ def referents(word: str) -> tuple[str, ...]:
     return _by_stem().get(stems[0], ()) if len(stems) == 1 else ()
 
 
-def mentioned_in(referents_: tuple[str, ...], text: str, stems: frozenset[str]) -> bool:
-    """Whether `text` (or its `stems`) names one of `referents_`: by stems, or as a word for acronyms ("US")."""
-    for referent in referents_:
+def mentioned_in(names: tuple[str, ...], text: str, stems: frozenset[str]) -> bool:
+    """Whether `text` (or its `stems`) has one of `names`: by stems, or as a word for acronyms ("US")."""
+    for referent in names:
         wanted = tokenize(referent)
         if wanted and set(wanted) <= stems:
             return True

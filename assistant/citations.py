@@ -100,41 +100,102 @@ class CheckedClaim:
     corrected: tuple[tuple[int, int | None], ...] = ()  # (from, to); to None: a marker of nothing it holds
 
     @property
+    def held(self) -> bool:
+        return self.support is not None and self.support.holds
+
+    @property
     def unsupported(self) -> bool:
         return self.support is not None and not self.support.holds
 
 
-def check_sentence(sentence: str, passages: list[Passage]) -> CheckedClaim:
-    """Check a sentence's markers: keep those whose passages hold it, re-point to those that do, or flag it.
+class ClaimChecker:
+    """Checks an answer's sentences against the passages of its prompt, read once per answer."""
 
-    The sentence is held by its cited passages when their shown sentences hold it
-    (`support`); a cited passage that holds no part of it loses its marker. When
-    they do not, and other shown passages do, the markers are re-pointed to those.
-    Otherwise the sentence is unsupported and keeps the markers the model wrote.
-    """
-    claim = _claim(sentence)
-    if not claim.cites:
-        return CheckedClaim(sentence, claim, None)
-    candidates = _candidates(passages)
-    context = {n: _context(p) for n, p in enumerate(passages, 1)}
-    cited = [c for c in candidates if c.n in claim.cites]
-    held = support(claim.text, cited, context)
-    if held.holds:
-        keep = [n for n in claim.cites if n in held.passages or _partly_holds(claim.text, cited, n, context)]
-        corrected = tuple((n, None) for n in claim.cites if n not in keep)
-        return _rewritten(sentence, claim, tuple(keep), held, corrected)
-    anywhere = support(claim.text, candidates, context)
-    if anywhere.holds:
-        new = anywhere.passages
-        corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
-        return _rewritten(sentence, claim, new, anywhere, corrected)
-    return CheckedClaim(sentence, claim, held)
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.candidates = _candidates(passages)
+        self.context = {n: _context(p) for n, p in enumerate(passages, 1)}
 
+    def check(self, sentence: str) -> CheckedClaim:
+        """Check a sentence's markers: keep those whose passages hold it, re-point to those that do, or flag it.
 
-def _partly_holds(claim: str, cited: list[Candidate], n: int, context: dict[int, str]) -> bool:
-    """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""
-    own = support(claim, [c for c in cited if c.n == n], context)
-    return not own.missing_numbers and own.score >= 0.66 * HOLDS_AT
+        The sentence is held by its cited passages when their sentences hold it
+        (`support`); a cited passage that holds no part of it loses its marker. When
+        they do not, and other passages do, the markers are re-pointed to those.
+        Otherwise the sentence is unsupported and keeps the markers the model wrote.
+        """
+        claim = _claim(sentence)
+        if not claim.cites:
+            return CheckedClaim(sentence, claim, None)
+        cited = [c for c in self.candidates if c.n in claim.cites]
+        held = support(claim.text, cited, self.context)
+        if held.holds:
+            keep = [n for n in claim.cites if n in held.passages or self._partly_holds(claim.text, cited, n)]
+            corrected = tuple((n, None) for n in claim.cites if n not in keep)
+            return _rewritten(sentence, claim, tuple(keep), held, corrected)
+        anywhere = support(claim.text, self.candidates, self.context)
+        if anywhere.holds:
+            new = anywhere.passages
+            corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
+            return _rewritten(sentence, claim, new, anywhere, corrected)
+        return CheckedClaim(sentence, claim, held)
+
+    def _partly_holds(self, claim: str, cited: list[Candidate], n: int) -> bool:
+        """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""
+        own = support(claim, [c for c in cited if c.n == n], self.context)
+        return not own.missing_numbers and own.score >= 0.66 * HOLDS_AT
+
+    def check_answer(self, answer: str) -> list[CheckedClaim]:
+        """`check` for every sentence of a finished answer."""
+        return [self.check(sentence) for sentence in _sentences(answer.strip()) if sentence.strip()]
+
+    def citations(self, checked: list[CheckedClaim]) -> list[Citation]:
+        """One citation per cited passage, with the sentences of it that hold the claims citing it."""
+        passages = self.passages
+        quotes: dict[int, list[tuple[int, int]]] = {}
+        scores: dict[int, list[float]] = {}
+        verified: dict[int, bool] = {}
+        for item in checked:
+            if item.support is None:
+                continue
+            for n in item.claim.cites:
+                if not 1 <= n <= len(passages):
+                    continue
+                spans = [c.span for c in item.support.quotes if c.n == n]
+                if not spans:  # unsupported: its closest sentence in this passage
+                    own = support(item.claim.text, [c for c in self.candidates if c.n == n])
+                    spans = [c.span for c in own.quotes]
+                quotes.setdefault(n, [])
+                quotes[n].extend(span for span in spans if span not in quotes[n])
+                scores.setdefault(n, []).append(item.support.score)
+                verified[n] = verified.get(n, True) and item.held
+        citations = []
+        for n in sorted(quotes):
+            passage = passages[n - 1]
+            offset = passage.chunk.char_start
+            spans = sorted(quotes[n]) or [(0, len(passage.chunk.text))]
+            parts = [
+                Quote(char_start=offset + start, char_end=offset + end, text=passage.chunk.text[start:end])
+                for start, end in spans
+            ]
+            citations.append(
+                Citation(
+                    n=n,
+                    doc_id=passage.chunk.doc_id,
+                    title=passage.title,
+                    source=passage.source,
+                    published_at=passage.published_at,
+                    url=passage.url,
+                    chunk_id=passage.chunk.chunk_id,
+                    char_start=parts[0].char_start,
+                    char_end=parts[0].char_end,
+                    quote=parts[0].text,
+                    quotes=parts,
+                    support=min(scores[n]),
+                    verified=verified[n],
+                )
+            )
+        return citations
 
 
 def _rewritten(
@@ -191,63 +252,10 @@ def _context(passage: Passage) -> str:
     return f"{passage.title} {passage.source} {date}"
 
 
-def check_answer(answer: str, passages: list[Passage]) -> list[CheckedClaim]:
-    """`check_sentence` for every sentence of a finished answer."""
-    return [check_sentence(sentence, passages) for sentence in _sentences(answer.strip()) if sentence.strip()]
-
-
-def citations_of(checked: list[CheckedClaim], passages: list[Passage]) -> list[Citation]:
-    """One citation per cited passage, with the sentences of it that hold the claims citing it."""
-    quotes: dict[int, list[tuple[int, int]]] = {}
-    scores: dict[int, list[float]] = {}
-    verified: dict[int, bool] = {}
-    candidates = _candidates(passages)
-    for item in checked:
-        if item.support is None:
-            continue
-        for n in item.claim.cites:
-            if not 1 <= n <= len(passages):
-                continue
-            spans = [c.span for c in item.support.quotes if c.n == n]
-            if not spans:  # unsupported: its closest sentence in this passage
-                own = support(item.claim.text, [c for c in candidates if c.n == n])
-                spans = [c.span for c in own.quotes]
-            quotes.setdefault(n, [])
-            quotes[n].extend(span for span in spans if span not in quotes[n])
-            scores.setdefault(n, []).append(item.support.score)
-            verified[n] = verified.get(n, True) and item.support.holds
-    citations = []
-    for n in sorted(quotes):
-        passage = passages[n - 1]
-        offset = passage.chunk.char_start
-        spans = sorted(quotes[n]) or [(0, len(passage.chunk.text))]
-        parts = [
-            Quote(char_start=offset + start, char_end=offset + end, text=passage.chunk.text[start:end])
-            for start, end in spans
-        ]
-        citations.append(
-            Citation(
-                n=n,
-                doc_id=passage.chunk.doc_id,
-                title=passage.title,
-                source=passage.source,
-                published_at=passage.published_at,
-                url=passage.url,
-                chunk_id=passage.chunk.chunk_id,
-                char_start=parts[0].char_start,
-                char_end=parts[0].char_end,
-                quote=parts[0].text,
-                quotes=parts,
-                support=min(scores[n]),
-                verified=verified[n],
-            )
-        )
-    return citations
-
-
 def resolve(answer: str, passages: list[Passage]) -> list[Citation]:
     """The citations of a finished answer, each quoting the sentences of its passage that hold its claims."""
-    return citations_of(check_answer(answer, passages), passages)
+    checker = ClaimChecker(passages)
+    return checker.citations(checker.check_answer(answer))
 
 
 # A first sentence like these is a refusal whatever it cites...

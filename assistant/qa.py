@@ -11,8 +11,7 @@ from assistant.citations import (
     COMPLETE_SENTENCE_END,
     MARKER,
     CheckedClaim,
-    check_sentence,
-    citations_of,
+    ClaimChecker,
     drop_invalid_markers,
     is_refusal,
     uncited,
@@ -74,30 +73,31 @@ class Assistant:
         )
 
     def not_in_index(self, question: str) -> str:
-        """Why the index cannot hold the answer, read from the question alone ("" when it may).
+        """Why the index cannot hold the answer, read from the question alone ("" when it may)."""
+        return self.screen(question)[0]
+
+    def screen(self, question: str) -> tuple[str, str]:
+        """Read from the question alone: why the index cannot hold the answer, and a note for the model.
 
         A question about reports from an outlet the index lacks, or naming two or
         more words no article uses ("Vandita Pant" when neither is known), is
         refused without asking the model. One unknown name alone is often a
-        paraphrase ("Washington" for the State Department): `unknown_name_note`.
+        paraphrase ("Washington" for the State Department): it goes to the model
+        with a note saying no source mentions it, and what to do then.
         """
         if self.index.every_article_has_source:  # else any outlet may be among the articles of unknown origin
             if outlets := unknown_outlets(question, self.index.sources, self.index.titles):
-                return f"None of them comes from {', '.join(outlets)}."
-        if len(names := unknown_names(question, self._known)) > 1:
-            return f"None of them mentions {', '.join(names)}."
-        return ""
+                return f"None of them comes from {', '.join(outlets)}.", ""
+        names = unknown_names(question, self._known)
+        if len(names) > 1:
+            return f"None of them mentions {', '.join(names)}.", ""
+        if names:
+            return "", load_prompt("unknown_name").substitute(name=names[0]).strip()
+        return "", ""
 
     def _known(self, word: str) -> bool:
         """Whether an article uses `word`, or names what it stands for ("Washington": the US)."""
         return self.index.mentions(word) or any(self.index.mentions(r) for r in referents(word) if tokenize(r))
-
-    def unknown_name_note(self, question: str) -> str:
-        """For a question naming one word no article uses: a note telling the model so, and what to do."""
-        names = unknown_names(question, self._known)
-        if len(names) != 1:
-            return ""
-        return load_prompt("unknown_name").substitute(name=names[0]).strip()
 
     def ask(
         self,
@@ -121,7 +121,7 @@ class Assistant:
         """Answer `question` from passages already retrieved for it."""
         sink = on_text or (lambda text: None)
         started = time.perf_counter() - retrieval_s
-        reason = self.not_in_index(question)
+        reason, note = self.screen(question)
         if reason:
             retrieved_passages = []
         passages = select_evidence(question, retrieved_passages, self.embedder, self.settings.max_evidence_sentences)
@@ -150,7 +150,6 @@ class Assistant:
             timings["total_s"] = time.perf_counter() - started
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
-        note = self.unknown_name_note(question)
         messages = build_messages(question, passages, note=note)
         # with a name no article uses, an answer no source holds is an invention: kept back until checked
         stream = _AnswerStream(passages, sink, refuse_unsupported=bool(note))
@@ -172,7 +171,7 @@ class Assistant:
             update |= {
                 "answer": text,
                 "refused": False,
-                "citations": citations_of(checked, passages),
+                "citations": stream.checker.citations(checked),
                 "uncited_sentences": uncited(text),
                 "removed_markers": removed,
                 "corrected_markers": [{"from": old, "to": new} for item in checked for old, new in item.corrected],
@@ -213,13 +212,13 @@ class _AnswerStream:
 
     Nothing shown is taken back. A sentence's words are passed on as they come, up
     to its first marker; its markers only once the sentence is complete and checked
-    against the sentences it cites (`check_sentence`: kept, re-pointed, or the claim
+    against the sentences it cites (`ClaimChecker`: kept, re-pointed, or the claim
     marked unverified). The start of the answer is held back until it is clear it is
     not a refusal (a refusal is replaced by one standard sentence).
     """
 
     def __init__(self, passages: list[Passage], sink: TextSink, refuse_unsupported: bool = False) -> None:
-        self.passages, self.sink = passages, sink
+        self.checker, self.sink = ClaimChecker(passages), sink
         self.refuse_unsupported = refuse_unsupported  # hold the whole answer; refuse if no claim of it holds
         self.valid = set(range(1, len(passages) + 1))
         self.raw = ""
@@ -245,8 +244,7 @@ class _AnswerStream:
             self.refused = is_refusal(self.raw)
         if not self.refused:
             self._check(final=True)
-            held = any(item.support is not None and item.support.holds for item in self.checked)
-            self.refused = self.refuse_unsupported and not held
+            self.refused = self.refuse_unsupported and not any(item.held for item in self.checked)
         if self.refused:
             self.sink(REFUSAL)
             return REFUSAL, []
@@ -269,7 +267,7 @@ class _AnswerStream:
         cleaned, removed = drop_invalid_markers(part, self.valid)
         self.removed.extend(removed)
         lead = cleaned[: len(cleaned) - len(cleaned.lstrip())] if self.text else ""
-        checked = check_sentence(cleaned.strip(), self.passages)
+        checked = self.checker.check(cleaned.strip())
         self.checked.append(checked)
         self.text += lead + checked.sentence
         self.shown += lead + (_marked(checked.sentence) if checked.unsupported else checked.sentence)

@@ -12,6 +12,7 @@ facts may need several sentences.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -134,6 +135,10 @@ def _context_numbers(context: str, claim: str) -> frozenset[str]:
     return frozenset(n for n in found if not (n.isdigit() and int(n) <= 31))
 
 
+def _holds(score: float, missing_numbers: Collection[str], missing_names: Collection[str]) -> bool:
+    return not missing_numbers and not missing_names and score >= HOLDS_AT
+
+
 @dataclass(frozen=True)
 class Support:
     """The sentences that hold a claim (or come closest), and how well."""
@@ -145,7 +150,7 @@ class Support:
 
     @property
     def holds(self) -> bool:
-        return not self.missing_numbers and not self.missing_names and self.score >= HOLDS_AT
+        return _holds(self.score, self.missing_numbers, self.missing_names)
 
     @property
     def passages(self) -> tuple[int, ...]:
@@ -171,9 +176,9 @@ def support(claim: str, candidates: list[Candidate], context: dict[int, str] | N
     def covered(chosen: list[Candidate]) -> tuple[float, set[str], set[str]]:
         stems = set().union(*(c.stems | context_stems.get(c.n, frozenset()) for c in chosen))
         held = set().union(*(c.numbers | context_numbers.get(c.n, frozenset()) for c in chosen))
-        if seats := {name for name in names - stems if referents(name)}:  # "Washington" held by "the US"
+        if seats := {name: seat for name in names - stems if (seat := referents(name))}:  # "Washington": the US
             text = " ".join(f"{c.text} {(context or {}).get(c.n, '')}" for c in chosen)
-            stems |= {name for name in seats if mentioned_in(referents(name), text, frozenset(stems))}
+            stems |= {name for name, seat in seats.items() if mentioned_in(seat, text, frozenset(stems))}
         score = sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
         missing = {n for n in wanted_numbers if n not in held and _bare(n) not in held}
         return score, missing, names - stems
@@ -191,8 +196,7 @@ def support(claim: str, candidates: list[Candidate], context: dict[int, str] | N
     best = max(candidates, key=lambda c: (merit([c]), len(c.text) > 0))
     chosen.append(best)
     while len(chosen) < MAX_QUOTES:
-        score, missing, unnamed = covered(chosen)
-        if not missing and not unnamed and score >= HOLDS_AT:
+        if _holds(*covered(chosen)):
             break
         rest = [c for c in candidates if c not in chosen]
         if not rest:
