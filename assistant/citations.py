@@ -111,8 +111,8 @@ class CheckedClaim:
 class ClaimChecker:
     """Checks an answer's sentences against the passages of its prompt, read once per answer."""
 
-    def __init__(self, passages: list[Passage]) -> None:
-        self.passages = passages
+    def __init__(self, passages: list[Passage], question: str = "") -> None:
+        self.passages, self.question = passages, question
         self.candidates = _candidates(passages)
         self.context = {n: _context(p) for n, p in enumerate(passages, 1)}
 
@@ -128,12 +128,12 @@ class ClaimChecker:
         if not claim.cites:
             return CheckedClaim(sentence, claim, None)
         cited = [c for c in self.candidates if c.n in claim.cites]
-        held = support(claim.text, cited, self.context)
+        held = support(claim.text, cited, self.context, self.question)
         if held.holds:
             keep = [n for n in claim.cites if n in held.passages or self._partly_holds(claim.text, cited, n)]
             corrected = tuple((n, None) for n in claim.cites if n not in keep)
             return _rewritten(sentence, claim, tuple(keep), held, corrected)
-        anywhere = support(claim.text, self.candidates, self.context)
+        anywhere = support(claim.text, self.candidates, self.context, self.question)
         if anywhere.holds:
             new = anywhere.passages
             corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
@@ -142,7 +142,7 @@ class ClaimChecker:
 
     def _partly_holds(self, claim: str, cited: list[Candidate], n: int) -> bool:
         """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""
-        own = support(claim, [c for c in cited if c.n == n], self.context)
+        own = support(claim, [c for c in cited if c.n == n], self.context, self.question)
         return not own.missing_numbers and own.score >= 0.66 * HOLDS_AT
 
     def check_answer(self, answer: str) -> list[CheckedClaim]:
@@ -163,7 +163,7 @@ class ClaimChecker:
                     continue
                 spans = [c.span for c in item.support.quotes if c.n == n]
                 if not spans:  # unsupported: its closest sentence in this passage
-                    own = support(item.claim.text, [c for c in self.candidates if c.n == n])
+                    own = support(item.claim.text, [c for c in self.candidates if c.n == n], question=self.question)
                     spans = [c.span for c in own.quotes]
                 quotes.setdefault(n, [])
                 quotes[n].extend(span for span in spans if span not in quotes[n])
@@ -252,9 +252,9 @@ def _context(passage: Passage) -> str:
     return f"{passage.title} {passage.source} {date}"
 
 
-def resolve(answer: str, passages: list[Passage]) -> list[Citation]:
+def resolve(answer: str, passages: list[Passage], question: str = "") -> list[Citation]:
     """The citations of a finished answer, each quoting the sentences of its passage that hold its claims."""
-    checker = ClaimChecker(passages)
+    checker = ClaimChecker(passages, question)
     return checker.citations(checker.check_answer(answer))
 
 

@@ -24,17 +24,15 @@ def select_evidence(
     per_passage: int = 3,
 ) -> list[Passage]:
     """The passages that hold chosen sentences, each with `evidence` set, in retrieval order."""
-    candidates: list[tuple[int, tuple[int, int]]] = []
-    seen: set[str] = set()  # one copy of each sentence: chunks overlap, and articles repeat paragraphs
-    for number, passage in enumerate(passages):
-        for start, end in safe_spans(passage.chunk.text, sentence_spans(passage.chunk.text)):
-            key = " ".join(passage.chunk.text[start:end].lower().split())
-            if key not in seen:
-                seen.add(key)
-                candidates.append((number, (start, end)))
+    candidates = [
+        (number, span)
+        for number, passage in enumerate(passages)
+        for span in safe_spans(passage.chunk.text, sentence_spans(passage.chunk.text))
+    ]
     if not candidates:
         return []
     texts = [passages[number].chunk.text[start:end] for number, (start, end) in candidates]
+    keys = [" ".join(text.lower().split()) for text in texts]
     vectors = embedder.embed([question, *texts])
     similarity = vectors[1:] @ vectors[0]
     wanted = set(tokenize(question))
@@ -43,12 +41,20 @@ def select_evidence(
     rank_bonus = np.array([0.1 / (1 + number) for number, _ in candidates])
     scores = similarity + 0.3 * overlap + rank_bonus
 
+    # one copy of each sentence (chunks overlap, articles repeat paragraphs); a repeat still uses up its
+    # place in the budget, so removing it shortens the prompt instead of bringing in a weaker sentence
     chosen: dict[int, list[tuple[int, int]]] = {}
+    taken: set[str] = set()
+    places = 0
     for position in np.argsort(-scores):
         number, span = candidates[position]
-        if len(chosen.get(number, [])) < per_passage:
+        if keys[position] in taken:
+            places += 1
+        elif len(chosen.get(number, [])) < per_passage:
             chosen.setdefault(number, []).append(span)
-        if sum(len(spans) for spans in chosen.values()) >= max_sentences:
+            taken.add(keys[position])
+            places += 1
+        if places >= max_sentences:
             break
     return [passages[number].model_copy(update={"evidence": sorted(spans)}) for number, spans in sorted(chosen.items())]
 

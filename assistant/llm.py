@@ -90,6 +90,13 @@ class LocalModel:
             self._prefixes[first] = _fixed_prefix(self._llama, messages)
         return self._prefixes[first]
 
+    def prepare(self, messages: Messages) -> None:
+        """Load the model and read the fixed start of prompts like `messages` (the system turn) now."""
+        prefix = self._cached_prefix(messages)
+        if self.state_dir is not None:
+            with self._turn():
+                _restore_prefix(self._llama, prefix, self.state_dir)
+
     def count_tokens(self, messages: Messages) -> int | None:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3

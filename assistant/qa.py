@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 
 from assistant.aliases import referents
@@ -18,10 +18,11 @@ from assistant.citations import (
 )
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
+from assistant.followup import Turn, in_context
 from assistant.keyword import tokenize
 from assistant.llm import ChatModel, Messages, make_chat_model
 from assistant.mentions import unknown_names, unknown_outlets
-from assistant.models import Answer, Passage, Retrieved
+from assistant.models import Answer, Article, Passage, Retrieved
 from assistant.resources import load_prompt
 from assistant.retrieval import Filters, retrieve
 from assistant.safety import neutralise
@@ -61,6 +62,24 @@ class Assistant:
         if self._chat_model is None:
             self._chat_model = make_chat_model(self.settings)
         return self._chat_model
+
+    def prepare(self) -> None:
+        """Open the index and load the models now, not at the first question (a server does this at start-up)."""
+        self.index.keyword  # noqa: B018 (loads it)
+        self.embedder.embed(["warm-up"])
+        prepare = getattr(self.chat_model, "prepare", None)
+        if prepare is not None:
+            prepare(build_messages("", []))
+
+    def refresh(self) -> None:
+        """Read the index's current generation from now on, if a build published a new one since it was opened."""
+        current = IndexDir(self.settings.index_dir).current()
+        if "index" in self.__dict__ and current is not None and current.directory != self.index.directory:
+            del self.__dict__["index"]
+
+    def article(self, doc_id: str) -> Article | None:
+        """An indexed article: the text that citations' `char_start`/`char_end` point into."""
+        return self.index.article(doc_id)
 
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         return retrieve(
@@ -105,11 +124,18 @@ class Assistant:
         top_k: int | None = None,
         filters: Filters | None = None,
         on_text: TextSink | None = None,
+        history: Sequence[Turn] = (),
     ) -> Answer:
-        """Answer `question`, passing the answer text to `on_text` as it is generated."""
+        """Answer `question`, passing the answer text to `on_text` as it is generated.
+
+        `history` holds the conversation so far: a follow-up ("And what did Russia
+        say?") is retrieved and answered together with the question before it.
+        """
         started = time.perf_counter()
-        passages = self.retrieve(question, top_k, filters)
-        return self.answer(question, passages, on_text, retrieval_s=time.perf_counter() - started)
+        asked = in_context(question, history)
+        passages = self.retrieve(asked, top_k, filters)
+        answer = self.answer(asked, passages, on_text, retrieval_s=time.perf_counter() - started)
+        return answer.model_copy(update={"question": question}) if asked != question else answer
 
     def answer(
         self,
@@ -152,7 +178,7 @@ class Assistant:
 
         messages = build_messages(question, passages, note=note)
         # with a name no article uses, an answer no source holds is an invention: kept back until checked
-        stream = _AnswerStream(passages, sink, refuse_unsupported=bool(note))
+        stream = _AnswerStream(passages, sink, question, refuse_unsupported=bool(note))
         generation_started = time.perf_counter()
         for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
             if "first_token_s" not in timings:
@@ -217,8 +243,10 @@ class _AnswerStream:
     not a refusal (a refusal is replaced by one standard sentence).
     """
 
-    def __init__(self, passages: list[Passage], sink: TextSink, refuse_unsupported: bool = False) -> None:
-        self.checker, self.sink = ClaimChecker(passages), sink
+    def __init__(
+        self, passages: list[Passage], sink: TextSink, question: str = "", refuse_unsupported: bool = False
+    ) -> None:
+        self.checker, self.sink = ClaimChecker(passages, question), sink
         self.refuse_unsupported = refuse_unsupported  # hold the whole answer; refuse if no claim of it holds
         self.valid = set(range(1, len(passages) + 1))
         self.raw = ""

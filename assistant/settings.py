@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         description="Passages less similar than this to the question are not used; none left is a refusal.",
     )
 
+    server_url: str | None = Field(
+        None, description="A running `assistant serve` (http://host:port): `ask` and `search` become its clients."
+    )
+    server_token: SecretStr | None = Field(
+        None, description="Bearer token `assistant serve` requires of every API request (and its clients send)."
+    )
+    server_queue: int = Field(8, ge=0, description="Questions `assistant serve` keeps waiting; beyond them, 503.")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -110,6 +118,7 @@ class Settings(BaseSettings):
         """The effective settings as plain values, secrets masked."""
         values = self.model_dump(mode="json")
         values["openai_api_key"] = "********" if self.openai_api_key else None
+        values["server_token"] = "********" if self.server_token else None
         values["config_file"] = str(config_file()) if config_file() else None
         return values
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.keyword import KeywordIndex
+    from assistant.models import Article
     from assistant.settings import Settings
 
 FORMAT_VERSION = 1
@@ -339,6 +340,28 @@ class Index:
     # --- reading -------------------------------------------------------------------
     def get(self, ids: list[str]) -> dict[str, Any]:
         return self.collection.get(ids=ids, include=["documents", "metadatas"])
+
+    def article(self, doc_id: str) -> Article | None:
+        """An indexed article, its text put back together from its chunks (the offsets quotes refer to)."""
+        from assistant.models import Article
+
+        found = self.collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        if not found["ids"]:
+            return None
+        pieces = sorted(zip(found["metadatas"], found["documents"], strict=True), key=lambda p: p[0]["char_start"])
+        text = ""
+        for metadata, document in pieces:  # chunks overlap; text between them is whitespace
+            start = metadata["char_start"]
+            text = text[:start].ljust(start) + document
+        first = pieces[0][0]
+        return Article(
+            doc_id=doc_id,
+            text=text,
+            title=first.get("title", ""),
+            source=first.get("source", ""),
+            published_at=first.get("published_at"),
+            url=first.get("url", ""),
+        )
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Chroma's nearest chunks to `vector` over the whole index: (chunk id, cosine similarity)."""

@@ -7,6 +7,11 @@ words, stemmed as BM25 stems them, every name (a capitalised word: who, where,
 which outlet) and a share of the rest, names weighing double, must occur in the
 quotes or in the cited article's title, outlet and date. A claim joining several
 facts may need several sentences.
+
+Given the question, the claim's own words (its answer: "... is Sam Bankman-Fried")
+weigh more than those it repeats from the question (its premise, often spread over
+several articles), and quotes that name the answer themselves are preferred. Names
+and numbers must be held wherever they come from ("Vandita said ...", "the 2019 final").
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from assistant.keyword import tokenize
 
 HOLDS_AT = 0.6  # share of the claim's weighted words the quotes must hold
 NAME_WEIGHT = 2.0
+PREMISE_WEIGHT = 0.5  # a word the claim repeats from the question, against one of its own
 MAX_QUOTES = 3  # sentences one claim may rest on
 
 # 2.7, 1,200, 30%, $5bn, 2019, 11th; a number word joined to its scale ("2.7 million")
@@ -58,15 +64,27 @@ def _bare(number: str) -> str:
     return number.split(" ")[0]
 
 
-def weighted_words(claim: str) -> dict[str, float]:
-    """The claim's stemmed words with their weights: names (capitalised, not first of the sentence) weigh more."""
+def weighted_words(claim: str, question: str = "") -> dict[str, float]:
+    """The claim's stemmed words with their weights: names (capitalised, not first of the sentence) weigh more.
+
+    Words repeated from `question` weigh PREMISE_WEIGHT times as much, unless the
+    claim has no word of its own (a yes/no answer restating its question).
+    """
     weights: dict[str, float] = {}
     names = _name_stems(claim)
     for stem in tokenize(claim):
         if stem in _FRAMING or stem.isdigit():
             continue
         weights[stem] = max(weights.get(stem, 0.0), NAME_WEIGHT if stem in names else 1.0)
-    return weights
+    premise = _premise(weights, question)
+    return {stem: weight * PREMISE_WEIGHT if stem in premise else weight for stem, weight in weights.items()}
+
+
+def _premise(weights: dict[str, float], question: str) -> frozenset[str]:
+    """The claim's stems that repeat the question, or none if the claim has no others."""
+    asked = _stems_of(question) if question else frozenset()
+    repeated = frozenset(stem for stem in weights if stem in asked)
+    return repeated if len(repeated) < len(weights) else frozenset()
 
 
 def _name_stems(text: str) -> set[str]:
@@ -157,15 +175,18 @@ class Support:
         return tuple(dict.fromkeys(c.n for c in self.quotes))
 
 
-def support(claim: str, candidates: list[Candidate], context: dict[int, str] | None = None) -> Support:
+def support(
+    claim: str, candidates: list[Candidate], context: dict[int, str] | None = None, question: str = ""
+) -> Support:
     """The fewest candidate sentences (greedy, at most MAX_QUOTES) that together hold `claim`.
 
     `context` gives text that counts for a passage's words without being quoted
     (its article's title, outlet and date): "The Verge reported ..." is held by a
-    sentence of a Verge article.
+    sentence of a Verge article. `question` tells the claim's answer from its premise.
     """
-    weights = weighted_words(claim)
-    names = {stem for stem, weight in weights.items() if weight == NAME_WEIGHT}
+    weights = weighted_words(claim, question)
+    names = _name_stems(claim) & weights.keys()  # all must be held: "Vandita said ..." is not held without Vandita
+    own_names = {stem for stem in names if weights[stem] == NAME_WEIGHT}  # not from the question: the answer
     wanted_numbers = numbers(claim)
     total = sum(weights.values())
     if not candidates:
@@ -188,9 +209,9 @@ def support(claim: str, candidates: list[Candidate], context: dict[int, str] | N
         # a missing number or name outweighs common words; then names in the quote itself (not only in the
         # article's title) and sentences the model saw are preferred
         own = set().union(*(c.stems for c in chosen))
-        named = len(names & own) / len(names) if names else 0.0
+        named = len(own_names & own) / len(own_names) if own_names else 0.0
         seen = sum(c.shown for c in chosen) / len(chosen)
-        return score - len(missing) - 0.5 * len(unnamed) + 0.1 * named + 0.02 * seen
+        return score - len(missing) - 0.5 * len(unnamed) + 0.3 * named + 0.02 * seen
 
     chosen: list[Candidate] = []
     best = max(candidates, key=lambda c: (merit([c]), len(c.text) > 0))

@@ -78,11 +78,13 @@ app = typer.Typer(
     callback=_log_to_stderr,
 )
 
-from assistant.cli import ask, config, evals, index, search  # noqa: E402
+from assistant.cli import ask, chat, config, evals, index, search, serve  # noqa: E402
 
 app.add_typer(index.app, name="index")
 app.command("ask")(ask.ask)
 app.command("search")(search.search)
+app.command("chat")(chat.chat)
+app.command("serve")(serve.serve)
 app.command("config")(config.config)
 app.command("eval")(evals.evaluate)
 

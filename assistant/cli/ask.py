@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,6 +10,8 @@ from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
     from assistant.models import Answer
+    from assistant.qa import Assistant
+    from assistant.server.client import RemoteAssistant
 
 
 class SearchOptions:
@@ -29,18 +32,22 @@ def ask(
     until: SearchOptions.until = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing the sentences it rests on."""
-    from assistant.qa import Assistant
     from assistant.retrieval import Filters
-    from assistant.settings import load_settings
 
     filters = Filters.parse(source, since, until)
-    assistant = Assistant(load_settings())
+    assistant = open_assistant()
     if json_output:
         with err.status("thinking…"):
             answer = assistant.ask(question, top_k=top_k, filters=filters)
         out.print_json(answer.model_dump_json())
         return
 
+    answer = streamed(lambda show: assistant.ask(question, top_k=top_k, filters=filters, on_text=show))
+    print_sources(answer)
+
+
+def streamed(ask: Callable[[Callable[[str], None]], Answer]) -> Answer:
+    """Run `ask` with its answer text written to stdout as it comes, and a spinner until it does."""
     status = err.status("searching the articles…")
     status.start()
     shown = False
@@ -53,18 +60,31 @@ def ask(
         shown = True
 
     try:
-        answer = assistant.ask(question, top_k=top_k, filters=filters, on_text=show)
-    except Exception as error:
-        if not shown:
-            raise
-        out.file.write("\n")
-        if isinstance(error, AssistantError):
-            raise type(error)(f"{error}: the text above is incomplete") from None
+        answer = ask(show)
+    except BaseException as error:
+        if shown:
+            out.file.write("\n")
+            if isinstance(error, AssistantError):
+                raise type(error)(f"{error}: the text above is incomplete") from None
         raise
     finally:
         status.stop()
     out.file.write("\n")
-    print_sources(answer)
+    return answer
+
+
+def open_assistant() -> Assistant | RemoteAssistant:
+    """The assistant of the settings: in this process, or a running server's (ASSISTANT_SERVER_URL)."""
+    from assistant.qa import Assistant
+    from assistant.settings import load_settings
+
+    settings = load_settings()
+    if settings.server_url:
+        from assistant.server.client import RemoteAssistant
+
+        token = settings.server_token.get_secret_value() if settings.server_token else None
+        return RemoteAssistant(settings.server_url, token, timeout=settings.llm_timeout * (settings.server_queue + 1))
+    return Assistant(settings)
 
 
 def print_sources(answer: Answer) -> None:

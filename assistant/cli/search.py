@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.ask import SearchOptions
+from assistant.cli.ask import SearchOptions, open_assistant
 from assistant.cli.console import out
 
 
@@ -20,11 +20,9 @@ def search(
     """The passages most relevant to QUERY, best first: retrieval only, no LLM."""
     from rich.markup import escape
 
-    from assistant.qa import Assistant
     from assistant.retrieval import Filters
-    from assistant.settings import load_settings
 
-    passages = Assistant(load_settings()).retrieve(query, top_k=top_k, filters=Filters.parse(source, since, until))
+    passages = open_assistant().retrieve(query, top_k=top_k, filters=Filters.parse(source, since, until))
     if json_output:
         out.print_json(json.dumps([passage.model_dump(mode="json", exclude={"evidence"}) for passage in passages]))
         return

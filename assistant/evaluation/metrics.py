@@ -78,7 +78,7 @@ def answer_correct(prediction: str, gold: str, kind: str) -> bool:
 
 
 LABELS = frozenset(
-    {"yes", "no", "same", "different", "consistent", "inconsistent", "agree", "disagree", "before", "after"}
+    {"yes", "no", "same", "similar", "different", "consistent", "inconsistent", "agree", "disagree", "before", "after"}
 )
 
 

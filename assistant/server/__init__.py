@@ -1,0 +1,1 @@
+"""The reading room: `assistant serve` (HTTP API and web page) and its thin client."""

@@ -1,0 +1,109 @@
+"""A thin client of a running `assistant serve`: the same calls as `Assistant`, no model loaded here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from assistant.errors import AssistantError, BackendError, InputError
+from assistant.followup import Turn
+from assistant.models import Answer, Article, Passage
+from assistant.retrieval import Filters
+
+
+class RemoteAssistant:
+    """`ask`, `retrieve` and `article` of the `Assistant` behind `url` (ASSISTANT_SERVER_URL)."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 600.0) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=httpx.Timeout(timeout, connect=10.0))
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        on_text: Callable[[str], None] | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
+        body = _options(filters) | {
+            "question": question,
+            "top_k": top_k,
+            "history": [turn.model_dump() for turn in history],
+            "stream": True,
+        }
+        for event, data in self._events("/v1/ask", body):
+            if event == "text" and on_text:
+                on_text(data["delta"])
+            elif event == "done":
+                return Answer.model_validate(data)
+            elif event == "error":
+                raise AssistantError(data["detail"])
+        raise BackendError(f"the server at {self.url} closed the answer before its end")
+
+    def retrieve(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        found = self._call("POST", "/v1/search", json=_options(filters) | {"query": query, "top_k": top_k})
+        return [Passage.model_validate(item) for item in found]
+
+    def article(self, doc_id: str) -> Article | None:
+        try:
+            return Article.model_validate(self._call("GET", f"/v1/articles/{doc_id}"))
+        except LookupError:
+            return None
+
+    def _call(self, method: str, path: str, **options: Any) -> Any:
+        with _reaching(self.url):
+            response = self._http.request(method, path, **options)
+        _check(response, self.url)
+        return response.json()
+
+    def _events(self, path: str, body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """The Server-Sent Events of a POST, as (event, data)."""
+        with _reaching(self.url), self._http.stream("POST", path, json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                _check(response, self.url)
+            event = "message"
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    yield event, json.loads(line[5:])
+                    event = "message"
+
+
+@contextmanager
+def _reaching(url: str) -> Iterator[None]:
+    """httpx's transport errors as one clear `BackendError`."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise BackendError(f"cannot reach the assistant server at {url}: {error or type(error).__name__}") from None
+
+
+def _options(filters: Filters | None) -> dict[str, Any]:
+    filters = filters or Filters()
+    return {"sources": list(filters.sources), "since": filters.since, "until": filters.until}
+
+
+def _check(response: httpx.Response, url: str) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    if not isinstance(detail, str):  # FastAPI's validation errors: a list of problems
+        detail = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in detail)
+    if response.status_code == 404:
+        raise LookupError(detail)
+    if response.status_code == 401:
+        raise AssistantError(f"the server at {url} refused the token (ASSISTANT_SERVER_TOKEN): {detail}")
+    if response.status_code == 422:
+        raise InputError(detail)
+    raise BackendError(f"the server at {url} answered {response.status_code}: {detail}")
