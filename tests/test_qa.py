@@ -176,3 +176,21 @@ def test_a_seat_of_government_stands_for_its_country(sample_settings: Settings, 
     assert "None of the sources mentions" not in model.prompts[0][1]["content"]
     assert not answer.refused and answer.unsupported_sentences == [] and answer.citations[0].verified
     assert "US State Department" in answer.citations[0].quote
+
+
+def test_a_follow_up_is_retrieved_and_asked_with_the_question_before(sample_settings: Settings, local_embedder) -> None:
+    from assistant.followup import Turn, is_follow_up
+
+    model = ScriptedModel("The UN welcomed the pledge [1].", "Turkey opened its Incirlik airbase [1].")
+    assistant = Assistant(sample_settings, embedder=local_embedder, chat_model=model)
+    history = [Turn(question=DAESH, answer="The US would welcome Russia's interest [1].")]
+    answer = assistant.ask("And what did the UN say?", history=history)
+    assert answer.question == "And what did the UN say?"
+    assert f"And what did the UN say? (Follow-up to: {DAESH})" in model.prompts[0][1]["content"]
+    assistant.ask("Which airbase did Turkey open?", history=history)  # a question of its own: asked alone
+    assert "Follow-up" not in model.prompts[1][1]["content"]
+    assert [is_follow_up(q) for q in ("What about Iran?", "Did they agree?", "Who is Turkey's foreign minister?")] == [
+        True,
+        True,
+        False,
+    ]

@@ -10,7 +10,7 @@ from assistant.errors import AssistantError
 if TYPE_CHECKING:
     from assistant.models import Answer
 
-HELP = "/sources  the last answer's sources · /open N  the article around quote N · /reset  forget · /quit"
+HELP = "/sources  the last answer's sources · /open [N]  the article around quote N · /reset  forget · /quit"
 
 
 def chat(
@@ -94,10 +94,11 @@ class Session:
         return True
 
     def open(self, number: str) -> None:
-        """Print the paragraph of the article around quote `number`, the quote highlighted."""
+        """Print the paragraph of the article around quote `number` (the first if ""), the quote highlighted."""
         from rich.markup import escape
 
-        citation = next((c for c in (self.last.citations if self.last else []) if str(c.n) == number), None)
+        citations = self.last.citations if self.last else []
+        citation = next((c for c in citations if str(c.n) == number or not number), None)
         if citation is None:
             err.print(f"no source [{number}] in the last answer: /open N, N one of its citation numbers")
             return

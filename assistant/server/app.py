@@ -114,7 +114,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         """What the index holds and how it was built."""
         found = await run_in_threadpool(index_status, settings)
         engine.assistant.refresh()
-        return dataclasses.asdict(found) | {"sources": sorted(engine.assistant.index.sources), "waiting": engine.waiting}
+        return dataclasses.asdict(found) | {
+            "sources": sorted(engine.assistant.index.sources),
+            "waiting": engine.waiting,
+        }
 
     app.include_router(api)
 
