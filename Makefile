@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= What did the US say about Russia and Daesh?
 
-.PHONY: install demo test lint fmt bench
+.PHONY: install browser demo test lint fmt bench
 
 install: $(VENV)/.installed
 
@@ -29,7 +29,12 @@ demo: install
 	$(BIN)/assistant index build examples/articles
 	$(BIN)/ask "$(QUESTION)"
 
-test: install
+# the web page's tests drive Debian's chromium (headless, through Playwright; no browser download)
+browser:
+	command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
@@ -37,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check assistant tests bench
 
 # the performance suite (see README, Performance); each prints JSON and writes bench/results/NAME.json
-BENCHMARKS ?= startup ask concurrent_ask retrieval incremental indexing memory
+BENCHMARKS ?= startup ask concurrent_ask serve retrieval incremental indexing memory
 bench: install
 	cd bench && for name in $(BENCHMARKS); do ../$(BIN)/python $$name.py || exit 1; done
 

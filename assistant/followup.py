@@ -27,9 +27,27 @@ class Turn(BaseModel):
     answer: str = ""
 
 
+_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'-]*")
+SHORT = 8  # words: a short question that points back has nothing else to point at
+LONG = 25  # words: a question this long says what it is about ("Who is the individual ... his company")
+
+
 def is_follow_up(question: str) -> bool:
-    """Whether `question` leans on the one before it."""
-    return bool(_OPENING.match(question) or _POINTER.search(question))
+    """Whether `question` leans on the one before it.
+
+    It opens with "and", "what about", ...; or it points back ("they", "it", ...) and
+    is short, or names nothing before the pointer and is not long. A question whose
+    "its" points at a name or a description of its own ("Which company ... its
+    revenue?") stands alone.
+    """
+    question = question.strip()
+    if _OPENING.match(question):
+        return True
+    pointer = _POINTER.search(question)
+    words = len(question.split())
+    if pointer is None or words > LONG:
+        return False
+    return words <= SHORT or not _NAME.search(question[: pointer.start()])
 
 
 def in_context(question: str, history: Sequence[Turn]) -> str:

@@ -189,8 +189,6 @@ def test_a_follow_up_is_retrieved_and_asked_with_the_question_before(sample_sett
     assert f"And what did the UN say? (Follow-up to: {DAESH})" in model.prompts[0][1]["content"]
     assistant.ask("Which airbase did Turkey open?", history=history)  # a question of its own: asked alone
     assert "Follow-up" not in model.prompts[1][1]["content"]
-    assert [is_follow_up(q) for q in ("What about Iran?", "Did they agree?", "Who is Turkey's foreign minister?")] == [
-        True,
-        True,
-        False,
-    ]
+    standalone = "Which company, reported by TechCrunch for its third-quarter profit, is known for ride-sharing?"
+    questions = ("What about Iran?", "Did they agree?", "Who is Turkey's foreign minister?", standalone)
+    assert [is_follow_up(q) for q in questions] == [True, True, False, False]

@@ -135,3 +135,40 @@ def test_the_page_streams_an_answer_and_highlights_the_quoted_sentence(
 def test_server_settings_are_masked() -> None:
     shown = Settings(server_token="top-secret").masked()  # type: ignore[arg-type]
     assert shown["server_token"] == "********" and "top-secret" not in json.dumps(shown)
+
+
+def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict[str, str]]) -> None:
+    import os
+    import pty
+    import select
+    import signal
+
+    _, env = served
+    primary, secondary = pty.openpty()  # a terminal: chat prompts and edits lines as for a person
+    session = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat"], stdin=secondary, stdout=secondary, stderr=secondary, env=env
+    )
+    os.close(secondary)
+    seen = b""
+
+    def until(text: bytes, timeout: float = 120) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text not in seen:
+            assert time.monotonic() < deadline and session.poll() is None, seen.decode(errors="replace")[-2000:]
+            if select.select([primary], [], [], 0.5)[0]:
+                seen += os.read(primary, 4096)
+
+    try:
+        until(b"? ")
+        os.write(primary, (DAESH + "\n").encode())
+        until(b"searching the articles")
+        session.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        until(b"answer stopped")
+        seen = b""
+        until(b"? ")  # the session goes on
+        os.write(primary, b"/quit\n")
+        assert session.wait(timeout=30) == 0
+    finally:
+        session.kill()
+        os.close(primary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.support import Candidate, numbers, support
+from assistant.support import Candidate, numbers, support, weighted_words
 
 SHELTER = (
     "Syria has been torn apart by a five-year conflict that has left hundreds of thousands of victims dead and "
@@ -94,3 +94,29 @@ def test_the_article_date_lends_a_day_only_with_its_month() -> None:
     claim = "Turkish jets shot down a Russian military aircraft on November 11."
     assert not support(claim, sentences(JETS), context=context).holds
     assert support("On August 11 Turkish jets shot down a Russian military aircraft.", sentences(JETS), context).holds
+
+
+def test_given_the_question_a_claim_restating_it_rests_on_the_sentence_naming_its_answer() -> None:
+    question = (
+        "Which official, as Erdogan spokesman Ibrahim Kalin said Turkey and Russia set up committees to discuss "
+        "the war, is keen to cooperate with Russia?"
+    )
+    claim = (
+        "The official, as Erdogan spokesman Ibrahim Kalin said Turkey and Russia set up committees to discuss "
+        "the war, is Mevlut Cavusoglu."
+    )
+    weights = weighted_words(claim, question)
+    assert weights["cavusoglu"] == 2.0 and weights["kalin"] == 1.0 and weights["committe"] == 0.5
+    held = support(claim, sentences(KALIN, CAVUSOGLU, SPAIN), question=question)
+    assert held.holds and {q.text for q in held.quotes} == {KALIN, CAVUSOGLU}
+    assert not support(claim, sentences(KALIN, SPAIN), question=question).holds  # the answer itself is missing
+
+
+def test_a_name_repeated_from_the_question_must_still_be_held() -> None:
+    question = "What did Vandita say about the Incirlik airbase?"
+    claim = "Vandita said the Incirlik airbase was used in the July 15 coup attempt."
+    result = support(claim, sentences(INCIRLIK), question=question)
+    assert not result.holds and result.missing_names == ("vandita",)
+    assert support(
+        "The Incirlik airbase was used in the July 15 coup attempt.", sentences(INCIRLIK), question=question
+    ).holds

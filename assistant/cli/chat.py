@@ -20,8 +20,6 @@ def chat(
     until: SearchOptions.until = None,
 ) -> None:
     """Ask questions one after another; follow-ups ("And what did Russia say?") read the one before."""
-    import readline  # noqa: F401 (line editing and history with the arrow keys)
-
     from assistant.followup import Turn
     from assistant.retrieval import Filters
 
@@ -29,6 +27,8 @@ def chat(
     assistant = open_assistant()
     session = Session(assistant)
     interactive = sys.stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401 (line editing, and earlier questions with the arrow keys)
     err.print(f"Ask about the articles. {HELP}")
     while True:
         try:

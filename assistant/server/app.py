@@ -28,11 +28,12 @@ from assistant.store import index_status
 STATIC = files("assistant.server") / "static"
 
 
-class SearchRequest(BaseModel):
+class _Retrieval(BaseModel):
+    """The retrieval options of `ask` and `search`."""
+
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=2000)
-    top_k: int | None = Field(None, ge=1, le=50)
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
     sources: list[str] = Field(default_factory=list, description="Only articles from these outlets.")
     since: str | None = Field(None, description="Only articles published on or after this date (YYYY-MM-DD).")
     until: str | None = Field(None, description="Only articles published on or before this date.")
@@ -41,19 +42,17 @@ class SearchRequest(BaseModel):
         return Filters.parse(self.sources, self.since, self.until)
 
 
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SearchRequest(_Retrieval):
+    query: str = Field(min_length=1, max_length=2000)
 
+
+class AskRequest(_Retrieval):
     question: str = Field(min_length=1, max_length=2000)
-    top_k: int | None = Field(None, ge=1, le=50)
-    sources: list[str] = Field(default_factory=list, description="Only articles from these outlets.")
-    since: str | None = Field(None, description="Only articles published on or after this date (YYYY-MM-DD).")
-    until: str | None = Field(None, description="Only articles published on or before this date.")
     history: list[Turn] = Field(default_factory=list, max_length=20, description="The conversation so far.")
     stream: bool = Field(False, description="Server-Sent Events: `text` deltas, `citations`, then `done`.")
 
     def as_question(self) -> Question:
-        return Question(self.question, self.top_k, Filters.parse(self.sources, self.since, self.until), self.history)
+        return Question(self.question, self.top_k, self.filters(), self.history)
 
 
 _STATUS = {Busy: 503, InputError: 422, IndexMissingError: 503, IndexMismatchError: 503, BackendError: 502}
