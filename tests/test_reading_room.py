@@ -151,10 +151,10 @@ def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict
     os.close(secondary)
     seen = b""
 
-    def until(text: bytes, timeout: float = 120) -> None:
+    def until(text: bytes, after: bytes = b"", timeout: float = 120) -> None:
         nonlocal seen
         deadline = time.monotonic() + timeout
-        while text not in seen:
+        while text not in (seen.partition(after)[2] if after else seen):
             assert time.monotonic() < deadline and session.poll() is None, seen.decode(errors="replace")[-2000:]
             if select.select([primary], [], [], 0.5)[0]:
                 seen += os.read(primary, 4096)
@@ -165,8 +165,7 @@ def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict
         until(b"searching the articles")
         session.send_signal(signal.SIGINT)  # what Ctrl-C sends
         until(b"answer stopped")
-        seen = b""
-        until(b"? ")  # the session goes on
+        until(b"? ", after=b"answer stopped")  # the session goes on
         os.write(primary, b"/quit\n")
         assert session.wait(timeout=30) == 0
     finally:
