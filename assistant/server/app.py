@@ -85,7 +85,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     api = APIRouter(prefix="/v1", dependencies=[Depends(_authorised(settings))])
 
     @api.post("/ask", response_model=Answer, responses={200: {"content": {"text/event-stream": {}}}})
-    async def ask(body: AskRequest, request: Request) -> Any:
+    async def ask(body: AskRequest) -> Any:
         """Answer a question with cited sentences; with `stream`, as Server-Sent Events."""
         question = body.as_question()
         if not body.stream:
