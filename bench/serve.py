@@ -16,7 +16,6 @@ Prints JSON, headline last.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import tempfile
@@ -29,6 +28,8 @@ from typing import Any
 import httpx
 from ask import prompt_rate
 from measure import BIN, ROOT, emit, percentile, run, summary
+
+from assistant.server.client import server_sent_events
 
 QUESTIONS = [
     "What did the US say about Russia and Daesh?",
@@ -56,19 +57,13 @@ def streamed(url: str, question: str, walk_away: bool = False) -> dict[str, Any]
             if response.status_code != 200:
                 response.read()
                 return result | {"seconds": time.perf_counter() - started}
-            event = ""
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    if event == "text" and "first_text_s" not in result:
-                        result["first_text_s"] = time.perf_counter() - started
-                        if walk_away:
-                            return result | {"walked_away": True}
-                    elif event == "done":
-                        result["answer"] = json.loads(line[5:])
-                    elif event == "error":
-                        result["error"] = json.loads(line[5:])
+            for event, data in server_sent_events(response.iter_lines()):
+                if event == "text" and "first_text_s" not in result:
+                    result["first_text_s"] = time.perf_counter() - started
+                    if walk_away:
+                        return result | {"walked_away": True}
+                elif event in ("done", "error"):
+                    result["answer" if event == "done" else "error"] = data
     return result | {"seconds": time.perf_counter() - started}
 
 

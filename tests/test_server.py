@@ -25,6 +25,7 @@ from assistant.indexer import build_index
 from assistant.llm import Messages
 from assistant.qa import Assistant
 from assistant.server.app import create_app
+from assistant.server.client import server_sent_events
 from assistant.settings import Settings
 
 CLAIM = "The US would welcome Russia's interest in taking the fight to Islamic State [1]."
@@ -74,15 +75,6 @@ class Server:
         self.thread.join(timeout=30)
 
 
-def events(response: httpx.Response) -> Iterator[tuple[str, object]]:
-    name = "message"
-    for line in response.iter_lines():
-        if line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            yield name, json.loads(line[5:])
-
-
 def test_the_api_answers_searches_and_serves_the_article_a_quote_points_into(
     sample_settings: Settings, local_embedder
 ) -> None:
@@ -127,7 +119,7 @@ def test_a_streamed_answer_is_text_then_citations_then_done(sample_settings: Set
     with Server(sample_settings, SlowModel(), local_embedder) as server, httpx.Client(base_url=server.url) as http:
         with http.stream("POST", "/v1/ask", json={"question": DAESH, "stream": True}) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
-            received = list(events(response))
+            received = list(server_sent_events(response.iter_lines()))
     names = [name for name, _ in received]
     assert names[-2:] == ["citations", "done"] and set(names[:-2]) == {"text"} and len(names) > 3
     text = "".join(data["delta"] for name, data in received if name == "text")  # type: ignore[index]
@@ -173,7 +165,7 @@ def test_a_client_that_goes_away_stops_its_generation(sample_settings: Settings,
     with Server(sample_settings, model, local_embedder) as server:
         with httpx.Client(base_url=server.url) as http:
             with http.stream("POST", "/v1/ask", json={"question": DAESH, "stream": True}) as response:
-                for name, _ in events(response):
+                for name, _ in server_sent_events(response.iter_lines()):
                     if name == "text":
                         break  # and the connection closes
         time.sleep(2)

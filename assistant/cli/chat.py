@@ -8,6 +8,7 @@ from assistant.cli.console import err, out
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    from assistant.followup import Turn
     from assistant.models import Answer
 
 HELP = "/sources  the last answer's sources · /open [N]  the article around quote N · /reset  forget · /quit"
@@ -67,8 +68,6 @@ class Session:
     """The conversation so far and the commands that read it."""
 
     def __init__(self, assistant: Any) -> None:
-        from assistant.followup import Turn
-
         self.assistant = assistant
         self.history: list[Turn] = []
         self.last: Answer | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,13 +68,18 @@ class RemoteAssistant:
             if response.status_code >= 400:
                 response.read()
                 _check(response, self.url)
+            yield from server_sent_events(response.iter_lines())
+
+
+def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """(event, JSON data) of each Server-Sent Event in `lines`, as `assistant serve` writes them."""
+    event = "message"
+    for line in lines:
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            yield event, json.loads(line[5:])
             event = "message"
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    yield event, json.loads(line[5:])
-                    event = "message"
 
 
 @contextmanager
