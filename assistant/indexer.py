@@ -6,19 +6,21 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.chunking import chunk_article
 from assistant.cleaning import to_timestamp
 from assistant.embeddings import Embedder, make_embedder
-from assistant.errors import InputError
-from assistant.ingest import Problem, load_articles, unexpected
-from assistant.keyword import KeywordIndex, KeywordRows
+from assistant.errors import IndexMismatchError, InputError
+from assistant.ingest import FileDone, Problem, load_articles, unexpected
 from assistant.models import Article, Chunk
 from assistant.settings import Settings
-from assistant.store import Index, IndexDir, Manifest, index_status
+from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
+from assistant.store.segment import Segment, SegmentWriter
 
 __all__ = ["BuildReport", "build_index", "index_status"]
 
@@ -36,6 +38,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     chunks_embedded: int = 0
+    segments_merged: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     index_dir: str = ""
@@ -79,96 +82,96 @@ def build_index(
 ) -> BuildReport:
     """Index the articles under `paths` (default: the remembered ones).
 
-    Unchanged articles are kept as they are, new and changed ones are chunked and
-    embedded, and articles no longer found under the paths are removed.
-    `rebuild` starts from nothing in a new generation, switched to when complete.
+    Unchanged articles are kept as they are (files unchanged since the last build are
+    not even read), new and changed ones are chunked and embedded into a new segment,
+    and articles no longer found under the paths are removed. `rebuild` starts from
+    nothing. Either way the new generation is switched to only when complete.
     """
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings)
-    root = IndexDir(settings.index_dir)
+    root = IndexDir.of(settings)
     with root.lock(settings.lock_timeout):
         root.tidy()
         current = root.current()
-        previous = current.manifest() if current is not None and current.exists() and not rebuild else None
-        remembered = previous.paths if previous else (current.remembered_paths() if current else [])
+        previous = _previous(current) if current is not None and not rebuild else None
+        remembered = previous.manifest().paths if previous else (current.remembered_paths() if current else [])
         path_list = [str(Path(p).resolve()) for p in paths] if paths else remembered
         if not path_list:
             raise InputError("no paths to index: run `assistant index build PATH...`")
-        if current is None or previous is None or rebuild:
-            base, manifest = None, _new_manifest(settings, embedder)
+        if previous is None:
+            manifest = Manifest(embedder.model_id, settings.chunk_size, settings.chunk_overlap, store=root.store.name)
         else:
-            base, manifest = current, previous
-            base.check_embedding_model(manifest, embedder.model_id)
-            manifest.chunk_size, manifest.chunk_overlap = settings.chunk_size, settings.chunk_overlap
-        builder = _Builder(root, base, manifest, embedder, progress)
+            manifest = _next_manifest(previous, settings, embedder)
+        builder = _Builder(root, previous, manifest, embedder, progress)
         report = builder.run([Path(p) for p in path_list], settings.max_article_mb)
-        if builder.written is not None or manifest.paths != path_list:
+        if builder.changed or previous is None or manifest.paths != path_list or manifest.files != builder.known_files:
             manifest.paths = path_list
-            builder.index.commit(manifest)
-            root.publish(builder.index)
-    report.articles = len(manifest.articles)
-    report.chunks = sum(len(entry["chunks"]) for entry in manifest.articles.values())
+            builder.finish()
+            published = root.publish(manifest)
+            report.articles, report.chunks = len(published.articles), int(published.alive.sum())
+        else:
+            report.articles, report.chunks = len(previous.articles), int(previous.alive.sum())
     report.seconds = round(time.perf_counter() - started, 3)
     report.index_dir = str(settings.index_dir)
     return report
 
 
-def _new_manifest(settings: Settings, embedder: Embedder) -> Manifest:
-    return Manifest(
-        embedding_model=embedder.model_id,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-    )
+def _previous(current: Index) -> Index | None:
+    """The generation a build starts from; None (start afresh) if it is of an older format or tokenizer."""
+    try:
+        current.segments  # noqa: B018 (reads the manifest and checks every segment)
+    except IndexMismatchError as error:
+        if "ASSISTANT_CHROMA_URL" in str(error):  # kept elsewhere: not for a build to decide
+            raise
+        return None
+    return current
 
 
-def _consistent(index: Index, manifest: Manifest) -> bool:
-    """Whether store and manifest agree: always so for a generation published whole (copy-on-write)."""
-    return manifest.published_whole or index.stored_ids() == manifest.chunk_ids()
-
-
-def _reconcile(index: Index, manifest: Manifest) -> None:
-    """Make the store and the manifest agree (an index written in place by an older version).
-
-    Chunks the manifest does not know are deleted; articles whose chunks are
-    missing are forgotten, so this build embeds them again.
-    """
-    stored = index.stored_ids()
-    known = manifest.chunk_ids()
-    if orphans := stored - known:
-        index.delete(sorted(orphans))
-    for doc_id, entry in list(manifest.articles.items()):
-        if not set(entry["chunks"]) <= stored:
-            del manifest.articles[doc_id]
+def _next_manifest(previous: Index, settings: Settings, embedder: Embedder) -> Manifest:
+    old = previous.manifest()
+    previous.check_embedding_model(old, embedder.model_id)
+    previous.check_store(old)
+    manifest = replace(old, segments=[{**entry, "deleted": list(entry["deleted"])} for entry in old.segments])
+    if (old.chunk_size, old.chunk_overlap) != (settings.chunk_size, settings.chunk_overlap):
+        manifest.chunk_size, manifest.chunk_overlap = settings.chunk_size, settings.chunk_overlap
+        manifest.files = {}  # every file must be read again: its articles' chunks change
+    return manifest
 
 
 class _Builder:
-    """Updates a new generation: a copy of `base` made on the first write, or an empty one."""
+    """Writes what changed into one new segment and marks what it replaces as deleted."""
 
     def __init__(
         self, root: IndexDir, base: Index | None, manifest: Manifest, embedder: Embedder, progress: Progress | None
     ) -> None:
-        self.root, self.base, self.manifest, self.embedder = root, base, manifest, embedder
+        self.root, self.manifest, self.embedder = root, manifest, embedder
         self.progress = progress or (lambda event, count: None)
         self.report = BuildReport()
+        self.live: dict[str, tuple[dict[str, Any], int]] = dict(base.articles) if base is not None else {}
+        self.known_files, manifest.files = manifest.files, {}
         self.pending: list[tuple[Article, str, list[Chunk]]] = []
         self.changed = False
-        self.written: Index | None = None
-        self.keyword_added = KeywordRows()  # what this build changes in the keyword index
-        self.keyword_removed: set[str] = set()
-        self.reconciled = base is None or not _consistent(base, manifest)
-        if self.reconciled:
-            _reconcile(self.index, manifest)
+        self.writer: SegmentWriter | None = None
+        self.file_clean = True  # no article of the file being read was skipped
 
-    @property
-    def index(self) -> Index:
-        """The generation being written, created on first use."""
-        if self.written is None:
-            self.written = self.root.new_generation(copy_of=self.base)
-        return self.written
+    def _unchanged(self, path: str, stat: Any) -> bool:
+        known = self.known_files.get(path)
+        return known is not None and (known["size"], known["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
 
     def run(self, paths: list[Path], max_mb: float) -> BuildReport:
         seen: set[str] = set()
-        for item in load_articles(paths, max_mb):
+        held: list[str] = []  # the articles of the file being read
+        for item in load_articles(paths, max_mb, self._unchanged):
+            if isinstance(item, FileDone):
+                if item.skipped:
+                    held = [d for d in self.known_files[item.path]["doc_ids"] if d not in seen]
+                    seen.update(held)
+                    self.report.unchanged += len(held)
+                    self.progress("article", len(held))
+                if item.clean and self.file_clean:  # a file with a problem is read again next time
+                    self.manifest.files[item.path] = {"size": item.size, "mtime_ns": item.mtime_ns, "doc_ids": held}
+                held, self.file_clean = [], True
+                continue
             if isinstance(item, Problem):
                 self.report.problems.append(item)
                 if item.doc_id:  # it broke unexpectedly: the version indexed before, if any, stays
@@ -177,76 +180,111 @@ class _Builder:
             self.progress("article", 1)
             if item.doc_id in seen:
                 self.report.problems.append(Problem(item.path, f"duplicate article id {item.doc_id!r}: skipped"))
+                self.file_clean = False
                 continue
             seen.add(item.doc_id)
-            digest = article_hash(item, self.manifest)
-            entry = self.manifest.articles.get(item.doc_id)
-            if entry is not None and entry["hash"] == digest:
-                self.report.unchanged += 1
-                continue
-            try:
-                article_chunks = chunk_article(item, self.manifest.chunk_size, self.manifest.chunk_overlap)
-            except Exception as error:  # one article that cannot be chunked must not stop the build
-                self.report.problems.append(Problem(item.path, unexpected(error)))
-                continue  # a previous version of it, if any, stays indexed
-            if entry is None:
-                self.report.added += 1
-            else:
-                self.report.updated += 1
-            self.pending.append((item, digest, article_chunks))
-            if sum(len(chunks) for _, _, chunks in self.pending) >= EMBED_BATCH_CHUNKS:
-                self._flush()
+            held.append(item.doc_id)
+            self._consider(item)
         self._flush()
-        gone = [doc_id for doc_id in self.manifest.articles if doc_id not in seen]
+        gone = [doc_id for doc_id in self.live if doc_id not in seen]
         for doc_id in gone:
-            chunk_ids = self.manifest.articles.pop(doc_id)["chunks"]
-            self.index.delete(chunk_ids)
-            self.keyword_removed.update(chunk_ids)
+            self._delete(doc_id)
         self.report.removed = len(gone)
-        keyword_stale = self.base is not None and not KeywordIndex.is_current(self.base.directory / "keyword")
-        if self.changed or gone or keyword_stale or self.base is None:
-            self._update_keyword_index()
         return self.report
 
-    def _update_keyword_index(self) -> None:
-        """Update the copied keyword index with this build's changes; re-read the store only when it must."""
-        folder = self.index.directory / "keyword"
-        if self.base is None:
-            self.index.save_keyword(KeywordIndex.build(self.keyword_added))
-        elif self.reconciled or not KeywordIndex.can_update(folder):
-            self.index.rebuild_keyword_index()
+    def _consider(self, article: Article) -> None:
+        digest = article_hash(article, self.manifest)
+        entry = self.live.get(article.doc_id)
+        if entry is not None and entry[0]["hash"] == digest:
+            self.report.unchanged += 1
+            return
+        try:
+            article_chunks = chunk_article(article, self.manifest.chunk_size, self.manifest.chunk_overlap)
+        except Exception as error:  # one article that cannot be chunked must not stop the build
+            self.report.problems.append(Problem(article.path, unexpected(error)))
+            self.file_clean = False
+            return  # a previous version of it, if any, stays indexed
+        if entry is None:
+            self.report.added += 1
         else:
-            previous = KeywordIndex.load(folder, with_tokens=True)
-            self.index.save_keyword(previous.updated(self.keyword_removed, self.keyword_added))
+            self.report.updated += 1
+        self.pending.append((article, digest, article_chunks))
+        if sum(len(chunks) for _, _, chunks in self.pending) >= EMBED_BATCH_CHUNKS:
+            self._flush()
+
+    def _delete(self, doc_id: str) -> None:
+        """Mark the indexed version of an article deleted in the segment that holds it."""
+        _, position = self.live.pop(doc_id)
+        self.manifest.segments[position]["deleted"].append(doc_id)
+        self.changed = True
 
     def _flush(self) -> None:
         if not self.pending:
             return
+        if self.writer is None:
+            self.writer = self.root.new_segment(self.manifest.uid)
         chunks = [(article, chunk) for article, _, article_chunks in self.pending for chunk in article_chunks]
         vectors = self.embedder.embed([chunk.text for _, chunk in chunks])
-        for article, _, _ in self.pending:  # a changed article: its old chunks go
-            if (old := self.manifest.articles.get(article.doc_id)) is not None:
-                self.index.delete(old["chunks"])
-                self.keyword_removed.update(old["chunks"])
-        rows = (
+        for article, digest, _ in self.pending:
+            if article.doc_id in self.live:  # a changed article: its old version goes
+                self._delete(article.doc_id)
+            self.writer.add_article(
+                {
+                    "doc_id": article.doc_id,
+                    "hash": digest,
+                    "path": article.path,
+                    "title": article.title,
+                    "source": article.source,
+                    "published_at": article.published_at,
+                    "url": article.url,
+                }
+            )
+        self.writer.add(
             [chunk.chunk_id for _, chunk in chunks],
             [chunk.text for _, chunk in chunks],
             [chunk_metadata(article, chunk) for article, chunk in chunks],
             vectors,
         )
-        self.index.add(*rows)
-        self.keyword_added.add(*rows)
-        for article, digest, article_chunks in self.pending:
-            self.manifest.articles[article.doc_id] = {
-                "hash": digest,
-                "path": article.path,
-                "title": article.title,
-                "source": article.source,
-                "published_at": article.published_at,
-                "url": article.url,
-                "chunks": [chunk.chunk_id for chunk in article_chunks],
-            }
         self.report.chunks_embedded += len(chunks)
         self.progress("embedded", len(chunks))
         self.changed = True
         self.pending = []
+
+    def finish(self) -> None:
+        """Finish the new segment, add it to the manifest, and merge segments if there are too many."""
+        if self.writer is not None:
+            segment = self.writer.finish()
+            self.manifest.segments.append({"name": segment.name, "deleted": []})
+        self.report.segments_merged = merge_segments(self.root, self.manifest, MAX_SEGMENTS)
+
+
+def merge_segments(root: IndexDir, manifest: Manifest, most: int) -> int:
+    """Merge the smallest segments into one until there are at most `most`; rewrite those more than half deleted.
+
+    Returns how many segments were merged away. Costs the merged segments' size, read
+    back from their collections (texts, metadata, vectors: nothing is embedded again).
+    """
+    segments = [Segment(root.segments_dir / entry["name"], root.store) for entry in manifest.segments]
+    deleted = [set(entry["deleted"]) for entry in manifest.segments]
+    live = [int(len(s) - s.rows_of(d).sum()) if d else len(s) for s, d in zip(segments, deleted, strict=True)]
+    chosen = {i for i, s in enumerate(segments) if deleted[i] and len(deleted[i]) * 2 > len(s.articles)}
+    by_size = sorted(range(len(segments)), key=lambda i: live[i])
+    excess = len(segments) - most
+    if excess > 0:
+        chosen |= set(by_size[: excess + 1])
+    if not chosen:
+        return 0
+    writer = root.new_segment(manifest.uid)
+    for i in sorted(chosen):
+        segment = segments[i]
+        for entry in segment.articles:
+            if entry["doc_id"] not in deleted[i]:
+                writer.add_article(entry)
+        rows = np.flatnonzero(~segment.rows_of(deleted[i])) if deleted[i] else np.arange(len(segment))
+        for batch in segment.chunks(rows):
+            metadatas = [{k: v for k, v in m.items() if k != "row"} for m in batch["metadatas"]]
+            writer.add(batch["ids"], batch["documents"], metadatas, batch["embeddings"])
+    merged = writer.finish()
+    manifest.segments = [entry for i, entry in enumerate(manifest.segments) if i not in chosen]
+    manifest.segments.append({"name": merged.name, "deleted": []})
+    return len(chosen)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,28 @@ class Problem:
     doc_id: str = ""  # set when the article is known but broke unexpectedly: its indexed version is kept
 
 
-def load_articles(paths: Iterable[Path], max_mb: float = MAX_ARTICLE_MB) -> Iterator[Article | Problem]:
+@dataclass(frozen=True)
+class FileDone:
+    """A file read to its end (`clean`: without a problem), or not read because `unchanged` said so."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    clean: bool = True
+    skipped: bool = False
+
+
+Unchanged = Callable[[str, os.stat_result], bool]
+
+
+def load_articles(
+    paths: Iterable[Path], max_mb: float = MAX_ARTICLE_MB, unchanged: Unchanged | None = None
+) -> Iterator[Article | Problem | FileDone]:
     """Every article under `paths` (files or folders, walked recursively), read one at a time.
 
-    A file (for .jsonl: a line) over `max_mb` megabytes is reported, not read.
+    A file (for .jsonl: a line) over `max_mb` megabytes is reported, not read. Given
+    `unchanged`, each file is followed by a `FileDone`, and a file `unchanged(path, stat)`
+    vouches for is not read at all.
     """
     limit = int(max_mb * 1_000_000)
     for root in paths:
@@ -52,7 +70,16 @@ def load_articles(paths: Iterable[Path], max_mb: float = MAX_ARTICLE_MB) -> Iter
                 continue
             doc_id = path.name if root.is_file() else f"{root.resolve().name}/{path.relative_to(root).as_posix()}"
             try:
-                yield from _load_file(path, doc_id, limit)
+                stat = path.stat()
+                if unchanged is not None and unchanged(str(path), stat):
+                    yield FileDone(str(path), stat.st_size, stat.st_mtime_ns, skipped=True)
+                    continue
+                clean = True
+                for item in _load_file(path, doc_id, limit):
+                    clean = clean and not isinstance(item, Problem)
+                    yield item
+                if unchanged is not None:
+                    yield FileDone(str(path), stat.st_size, stat.st_mtime_ns, clean)
             except OSError as error:
                 yield Problem(str(path), error.strerror or str(error))
             except Exception as error:  # whatever else breaks on one file must not stop the rest

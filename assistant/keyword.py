@@ -1,20 +1,21 @@
-"""BM25 keyword index over the chunks (bm25s), saved beside the vector store."""
+"""BM25 over the chunks: one inverted index per segment, scored with the statistics of them all."""
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-FILTER_KEYS = ("source_lc", "published_ts")
-TOKENIZER = "words-stopwords-snowball-en"  # saved with the index: another tokenizer means rebuild it
+TOKENIZER = "words-stopwords-snowball-en"  # saved with each segment: another tokenizer means rebuild
+# bm25s's defaults (Lucene's formula), with which the retrieval figures were tuned
+K1, B = 1.5, 0.75
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_FILES = ("terms", "starts", "rows", "counts", "lengths")
 
 
 def tokenize(text: str) -> list[str]:
@@ -49,132 +50,87 @@ def top_indices(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 @dataclass
-class KeywordRows:
-    """Chunks for a keyword index: ids, tokens, filter fields and vectors, in one order."""
+class Postings:
+    """One segment's inverted index: for each term (sorted), the rows that hold it and how often.
 
-    ids: list[str] = field(default_factory=list)
-    tokens: list[list[str]] = field(default_factory=list)
-    metadatas: list[dict[str, Any]] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray) -> None:
-        self.ids += ids
-        self.tokens += [tokenize(text) for text in texts]
-        self.metadatas += [{key: m[key] for key in FILTER_KEYS if key in m} for m in metadatas]
-        self.vectors += list(np.asarray(vectors, dtype=np.float32))
-
-
-class KeywordIndex:
-    """BM25 scores for a query over every chunk, in `chunk_ids` order.
-
-    `metadatas` (outlet, timestamp) lets filters mask the scores before ranking.
-    `vectors` holds the chunks' embeddings in the same order, for exact dense search
-    inside a filter (Chroma's filtered search is 5-15x slower at these sizes).
-    `tokens` (saved, loaded only to update) spares an update re-reading and re-tokenizing every chunk.
+    Term i's postings are rows[starts[i]:starts[i + 1]], with counts alongside; lengths
+    is the number of tokens of every row. Saved as .npy files and memory-mapped when
+    read, so a search pages in only the postings of its own terms.
     """
 
-    def __init__(
-        self,
-        chunk_ids: list[str],
-        metadatas: list[dict[str, Any]],
-        retriever: object | None,
-        vectors: np.ndarray | None = None,
-        tokens: list[list[str]] | None = None,
-    ) -> None:
-        self.chunk_ids = chunk_ids
-        self.metadatas = metadatas
-        self._retriever = retriever
-        self.vectors = vectors if vectors is not None else np.zeros((len(chunk_ids), 0), dtype=np.float32)
-        self.tokens = tokens
-        # the filter fields as arrays, so filtering is vectorised
-        self.sources = np.array([m.get("source_lc", "") for m in metadatas], dtype=object)
-        self.timestamps = np.array([m.get("published_ts", np.nan) for m in metadatas], dtype=np.float64)
+    terms: np.ndarray
+    starts: np.ndarray
+    rows: np.ndarray
+    counts: np.ndarray
+    lengths: np.ndarray
 
     @classmethod
-    def build(cls, rows: KeywordRows) -> KeywordIndex:
-        import bm25s
-
-        if not rows.ids:
-            return cls([], [], None, tokens=[])
-        retriever = bm25s.BM25()
-        retriever.index(rows.tokens, show_progress=False)
-        return cls(rows.ids, rows.metadatas, retriever, np.stack(rows.vectors), rows.tokens)
-
-    def updated(self, removed: set[str], added: KeywordRows) -> KeywordIndex:
-        """A new index over these chunks minus `removed`, plus `added` (BM25 statistics recomputed)."""
-        if self.tokens is None:
-            raise ValueError("this keyword index was loaded without its tokens")
-        keep = [row for row, cid in enumerate(self.chunk_ids) if cid not in removed]
-        rows = KeywordRows(
-            [self.chunk_ids[row] for row in keep] + added.ids,
-            [self.tokens[row] for row in keep] + added.tokens,
-            [self.metadatas[row] for row in keep] + added.metadatas,
-            list(self.vectors[keep]) + added.vectors,
+    def build(cls, tokens: Sequence[Sequence[str]]) -> Postings:
+        vocabulary: dict[str, int] = {}
+        flat = np.fromiter(
+            (vocabulary.setdefault(word, len(vocabulary)) for words in tokens for word in words), dtype=np.int64
         )
-        return KeywordIndex.build(rows)
+        lengths = np.fromiter((len(words) for words in tokens), dtype=np.int64, count=len(tokens))
+        words = np.array(list(vocabulary), dtype=str) if vocabulary else np.array([], dtype="<U1")
+        order = np.argsort(words, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        n = max(len(tokens), 1)
+        pairs, counts = np.unique(rank[flat] * n + np.repeat(np.arange(len(tokens)), lengths), return_counts=True)
+        term_of = pairs // n
+        starts = np.searchsorted(term_of, np.arange(len(words) + 1)).astype(np.int64)
+        return cls(
+            words[order], starts, (pairs % n).astype(np.int32), counts.astype(np.uint16), lengths.astype(np.float32)
+        )
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        chunks = {"tokenizer": TOKENIZER, "ids": self.chunk_ids, "metadatas": self.metadatas}
-        (folder / "chunks.json").write_text(json.dumps(chunks))
-        np.save(folder / "vectors.npy", self.vectors)
-        if self.tokens is not None:  # tokens are words without spaces: one string a chunk
-            (folder / "tokens.json").write_text(json.dumps([" ".join(tokens) for tokens in self.tokens]))
-        if self._retriever is not None:
-            self._retriever.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def is_current(folder: Path) -> bool:
-        """Whether `folder` holds a keyword index made by this tokenizer."""
-        try:
-            made_by = json.loads((folder / "chunks.json").read_text()).get("tokenizer")
-            return made_by == TOKENIZER and (folder / "vectors.npy").is_file()
-        except (OSError, ValueError):
-            return False
-
-    @staticmethod
-    def can_update(folder: Path) -> bool:
-        """Whether `folder` holds a current keyword index with its tokens (older ones lack them)."""
-        return KeywordIndex.is_current(folder) and (folder / "tokens.json").is_file()
+        for name in _FILES:
+            np.save(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, folder: Path, *, with_tokens: bool = False) -> KeywordIndex:
-        import bm25s
+    def load(cls, folder: Path) -> Postings:
+        return cls(*(np.load(folder / f"{name}.npy", mmap_mode="r") for name in _FILES))
 
-        chunks = json.loads((folder / "chunks.json").read_text())
-        if not chunks["ids"]:
-            keyword = cls([], [], None)
-        else:
-            retriever = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
-            vectors = np.load(folder / "vectors.npy", mmap_mode="r")  # paged in as searches touch it
-            keyword = cls(chunks["ids"], chunks["metadatas"], retriever, vectors)
-        if with_tokens:
-            chunks_tokens = json.loads((folder / "tokens.json").read_text())
-            keyword.tokens = [list(map(sys.intern, tokens.split())) for tokens in chunks_tokens]
-        return keyword
+    def find(self, term: str) -> int:
+        """The term's position in `terms`, or -1."""
+        at = int(np.searchsorted(self.terms, term))
+        return at if at < len(self.terms) and self.terms[at] == term else -1
 
-    @cached_property
-    def row_of(self) -> dict[str, int]:
-        return {cid: row for row, cid in enumerate(self.chunk_ids)}
+    def frequency(self, at: int) -> int:
+        return int(self.starts[at + 1] - self.starts[at]) if at >= 0 else 0
 
-    def dense(self, query: np.ndarray, mask: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The `n` chunks most similar to `query` among those `mask` keeps: (row, cosine), best first."""
-        rows = np.flatnonzero(mask)
-        if not len(rows):
-            return []
-        similarity = self.vectors[rows] @ query
-        return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
+
+class BM25:
+    """BM25 scores of a query over the rows of several segments, laid end to end.
+
+    Document frequencies, the number of rows and the mean length are summed over all
+    segments, so the scores are those of one index over every row (deleted rows still
+    count until their segment is merged, as in Lucene).
+    """
+
+    def __init__(self, segments: Sequence[Postings]) -> None:
+        self.segments = segments
+        self.offsets = np.cumsum([0, *(len(p.lengths) for p in segments)])
+        self.rows = int(self.offsets[-1])
+        self.mean_length = float(sum(float(p.lengths.sum()) for p in segments)) / max(self.rows, 1)
 
     def knows(self, token: str) -> bool:
-        """Whether some chunk holds this (tokenized) word."""
-        return self._retriever is not None and token in self._retriever.vocab_dict  # type: ignore[attr-defined]
+        """Whether some row holds this (tokenized) word."""
+        return any(p.find(token) >= 0 for p in self.segments)
 
     def scores(self, query: str) -> np.ndarray:
-        tokens = tokenize(query)
-        if self._retriever is None or not tokens:
-            return np.zeros(len(self.chunk_ids), dtype=np.float32)
-        vocab = self._retriever.vocab_dict  # type: ignore[attr-defined]
-        known = [token for token in tokens if token in vocab]
-        if not known:
-            return np.zeros(len(self.chunk_ids), dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]
+        scores = np.zeros(self.rows, dtype=np.float32)
+        for token in tokenize(query):  # a repeated word counts again, as in bm25s
+            found = [(p, p.find(token)) for p in self.segments]
+            frequency = sum(p.frequency(at) for p, at in found)
+            if not frequency:
+                continue
+            idf = np.log(1 + (self.rows - frequency + 0.5) / (frequency + 0.5))
+            for offset, (p, at) in zip(self.offsets, found, strict=False):
+                if at < 0:
+                    continue
+                rows = np.asarray(p.rows[p.starts[at] : p.starts[at + 1]])
+                counts = np.asarray(p.counts[p.starts[at] : p.starts[at + 1]], dtype=np.float32)
+                norm = K1 * ((1 - B) + B * np.asarray(p.lengths[rows]) / self.mean_length)
+                scores[offset + rows] += idf * counts / (norm + counts)  # a term's rows are distinct
+        return scores

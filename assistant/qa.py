@@ -47,7 +47,7 @@ class Assistant:
 
     @cached_property
     def index(self) -> Index:
-        index = IndexDir(self.settings.index_dir).open()
+        index = IndexDir.of(self.settings).open()
         index.check_embedding_model(index.manifest(), self.embedder.model_id)
         return index
 
@@ -65,7 +65,7 @@ class Assistant:
 
     def prepare(self) -> None:
         """Open the index and load the models now, not at the first question (a server does this at start-up)."""
-        self.index.keyword  # noqa: B018 (loads it)
+        self.index.bm25, self.index.alive  # noqa: B018 (loads them)
         self.embedder.embed(["warm-up"])
         prepare = getattr(self.chat_model, "prepare", None)
         if prepare is not None:
@@ -73,8 +73,8 @@ class Assistant:
 
     def refresh(self) -> None:
         """Read the index's current generation from now on, if a build published a new one since it was opened."""
-        current = IndexDir(self.settings.index_dir).current()
-        if "index" in self.__dict__ and current is not None and current.directory != self.index.directory:
+        current = IndexDir.of(self.settings).current()
+        if "index" in self.__dict__ and current is not None and current.name != self.index.name:
             del self.__dict__["index"]
 
     def article(self, doc_id: str) -> Article | None:

@@ -12,7 +12,7 @@ import numpy as np
 from assistant.cleaning import parse_date, to_timestamp
 from assistant.embeddings import Embedder
 from assistant.errors import InputError
-from assistant.keyword import KeywordIndex, top_indices
+from assistant.keyword import top_indices
 from assistant.mentions import mentioned_dates, mentioned_sources
 from assistant.models import Chunk, Passage
 from assistant.store import Index
@@ -43,16 +43,17 @@ class Filters:
     def narrows(self) -> bool:
         return bool(self.sources or self.since or self.until)
 
-    def mask(self, keyword: KeywordIndex) -> np.ndarray:
-        """Which chunks of the keyword index pass the filters (vectorised: no loop over chunks)."""
-        keep = np.ones(len(keyword.chunk_ids), dtype=bool)
+    def mask(self, index: Index) -> np.ndarray:
+        """Which live rows of the index pass the filters (vectorised: no loop over chunks)."""
+        keep = index.alive.copy()
         if self.sources:
-            keep &= np.isin(keyword.sources, [s.lower() for s in self.sources])
+            wanted = {s.lower() for s in self.sources}
+            keep &= np.isin(index.outlet_of_row, [i for i, outlet in enumerate(index.outlets) if outlet in wanted])
         with np.errstate(invalid="ignore"):  # a missing date (NaN) passes no date filter
             if self.since:
-                keep &= keyword.timestamps >= to_timestamp(self.since)
+                keep &= index.timestamps >= to_timestamp(self.since)
             if self.until:
-                keep &= keyword.timestamps <= to_timestamp(self.until)
+                keep &= index.timestamps <= to_timestamp(self.until)
         return keep
 
 
@@ -81,52 +82,49 @@ def retrieve(
     are dropped: an empty result means the index holds nothing relevant.
     """
     filters = filters or Filters()
-    if not index.keyword.chunk_ids:
+    if not index.alive.any():
         return []
     query = embedder.embed([question])[0]
-    keyword_all = index.keyword.scores(question)
-    similarity: dict[str, float] = {}
-    keyword_score: dict[str, float] = {}
-    rankings: list[tuple[float, list[str]]] = []
-    keyword = index.keyword
+    keyword_all = index.keyword_scores(question)
+    similarity: dict[int, float] = {}
+    keyword_score: dict[int, float] = {}
+    rankings: list[tuple[float, list[int]]] = []
     for focus in plan_searches(question, filters, index.sources):
-        if not focus.narrows:  # the whole index: Chroma's vector index
+        if not focus.narrows:  # the whole index: Chroma's vector indexes
             dense = index.dense(query, CANDIDATES)
             scores = keyword_all
         else:  # a filtered subset: exact search over its rows
-            mask = focus.mask(keyword)
-            dense = [(keyword.chunk_ids[row], cosine) for row, cosine in keyword.dense(query, mask, CANDIDATES)]
+            mask = focus.mask(index)
+            dense = index.exact_dense(query, mask, CANDIDATES)
             scores = np.where(mask, keyword_all, 0.0)
         weight = FOCUSED_WEIGHT if focus.narrows else 1.0
-        rankings.append((weight, [cid for cid, _ in dense]))
+        rankings.append((weight, [row for row, _ in dense]))
         similarity |= dict(dense)
-        top = [i for i in top_indices(scores, CANDIDATES) if scores[i] > 0]
-        rankings.append((weight * KEYWORD_WEIGHT, [keyword.chunk_ids[i] for i in top]))
-        keyword_score |= {keyword.chunk_ids[i]: float(scores[i]) for i in top}
+        top = [int(i) for i in top_indices(scores, CANDIDATES) if scores[i] > 0]
+        rankings.append((weight * KEYWORD_WEIGHT, top))
+        keyword_score |= {i: float(scores[i]) for i in top}
 
-    fused: dict[str, float] = {}
+    fused: dict[int, float] = {}
     for weight, ranking in rankings:
-        for rank, cid in enumerate(ranking):
-            fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
-    ranked = sorted(fused, key=lambda cid: -fused[cid])
+        for rank, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank + 1)
+    ranked = sorted(fused, key=lambda row: -fused[row])
     if not ranked:
         return []
 
     shortlist = ranked[: top_k * 4]  # room for those that fall under `min_similarity`
-    stored = index.get(shortlist)
-    by_id = {cid: i for i, cid in enumerate(stored["ids"])}
     passages: list[Passage] = []
-    for cid in shortlist:
-        if cid not in by_id:
+    stored = index.fetch(shortlist)
+    for row in shortlist:
+        if row not in stored:
             continue
-        row = by_id[cid]
-        metadata = stored["metadatas"][row]
-        cosine = similarity.get(cid)
+        cid, text, metadata = stored[row]
+        cosine = similarity.get(row)
         if cosine is None:  # found by keywords only
-            cosine = float(keyword.vectors[keyword.row_of[cid]] @ query)
+            cosine = float(index.vector(row) @ query)
         if cosine < min_similarity:
             continue
-        passages.append(_passage(cid, stored["documents"][row], metadata, fused[cid], cosine, keyword_score.get(cid)))
+        passages.append(_passage(cid, text, metadata, fused[row], cosine, keyword_score.get(row)))
         if len(passages) == top_k:
             break
     return passages

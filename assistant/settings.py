@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         description="API key of the openai backends (OPENAI_API_KEY).",
     )
 
+    chroma_url: str | None = Field(
+        None, description="A Chroma server (http://host:port) to keep the chunks in, instead of the index folder."
+    )
+    chroma_token: SecretStr | None = Field(
+        None, description="Token sent to the Chroma server (Chroma's token auth: Authorization: Bearer)."
+    )
+
     lock_timeout: float = Field(60.0, description="Seconds a build waits for another build to finish.")
     max_article_mb: float = Field(10.0, description="Largest article file (or JSONL line) read, in MB.")
     chunk_size: int = Field(1000, description="Longest chunk, in characters.")
@@ -119,6 +126,8 @@ class Settings(BaseSettings):
         values = self.model_dump(mode="json")
         values["openai_api_key"] = "********" if self.openai_api_key else None
         values["server_token"] = "********" if self.server_token else None
+        values["chroma_token"] = "********" if self.chroma_token else None
+        values["store"] = f"Chroma server {self.chroma_url}" if self.chroma_url else "embedded Chroma in index_dir"
         values["config_file"] = str(config_file()) if config_file() else None
         return values
 

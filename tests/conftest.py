@@ -82,3 +82,16 @@ def sample_settings(sample_index_dir: Path, tmp_path: Path, monkeypatch: pytest.
     shutil.copytree(sample_index_dir, folder)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(folder))
     yield Settings(index_dir=folder)
+
+
+def assert_whole(index) -> None:  # type: ignore[no-untyped-def]
+    """Each segment's collection holds exactly its rows; the live articles are those of the live rows."""
+    for segment in index.segments:
+        stored = set(segment.collection.get(include=[])["ids"])
+        assert stored == {str(cid) for cid in segment.ids}
+    live_docs = set()
+    for position, segment in enumerate(index.segments):
+        kept = ~segment.rows_of(index.deleted[position])
+        live_docs |= {segment.articles[a]["doc_id"] for a in np.asarray(segment.article_of_row)[kept]}
+    assert live_docs == set(index.articles)
+    assert len(index.alive) == index.bm25.rows == int(index.offsets[-1])

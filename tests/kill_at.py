@@ -1,6 +1,6 @@
 """Run `build_index`, SIGKILLing the process at one chosen point: a real crash, at a known place.
 
-    python tests/kill_at.py MODULE:ATTRIBUTE before|after N build|rebuild [PATH...]
+    python tests/kill_at.py MODULE:ATTRIBUTE before|after N build|rebuild|merge [PATH...]
 
 kills the process just before (or after) the Nth call of MODULE.ATTRIBUTE.
 """
@@ -44,6 +44,8 @@ def kill_at(target: str, when: str, nth: int) -> None:
 if __name__ == "__main__":
     target, when, nth, mode, *paths = sys.argv[1:]
     indexer.EMBED_BATCH_CHUNKS = 8  # many small steps: more places to be killed at
+    if mode == "merge":  # a build that merges every segment into one
+        indexer.MAX_SEGMENTS = 1
     kill_at(target, when, int(nth))
     build_index([Path(p) for p in paths] or None, load_settings(), rebuild=mode == "rebuild")
     sys.exit(3)  # the kill point was never reached

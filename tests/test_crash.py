@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DAESH, SAMPLES
+from conftest import DAESH, SAMPLES, assert_whole
 from test_qa import ScriptedModel
 
 from assistant.indexer import build_index, index_status
@@ -23,22 +23,23 @@ HERE = Path(__file__).parent
 
 # (function, before/after, which call, build/rebuild): each a different moment of a build
 KILL_POINTS = [
-    ("shutil:copyfile", "before", 2, "build"),  # copying the current generation
-    ("assistant.store:IndexDir.new_generation", "after", 1, "build"),  # copy made, nothing written
+    ("assistant.store.segment:SegmentWriter.__init__", "after", 1, "build"),  # segment and collection made, empty
     ("assistant.embeddings:LocalEmbedder.embed", "before", 1, "build"),  # embedding the first batch
-    ("assistant.store:Index.add", "before", 1, "build"),  # vectors ready, nothing stored
-    ("assistant.store:Index.add", "after", 1, "build"),  # first batch stored
-    ("assistant.store:Index.delete", "after", 1, "build"),  # old chunks of a changed article deleted
-    ("bm25s:BM25.save", "before", 1, "build"),  # keyword index half written
-    ("assistant.store:_swap_dirs", "after", 1, "build"),  # new keyword index in place, no manifest
-    ("assistant.store:_atomic_write", "before", 1, "build"),  # writing the manifest
-    ("assistant.store:_atomic_write", "after", 1, "build"),  # manifest written, CURRENT not switched
-    ("assistant.store:_atomic_write", "after", 2, "build"),  # CURRENT switched, old generations not removed
-    ("shutil:rmtree", "before", 2, "build"),  # removing the oldest generation
-    ("assistant.store:IndexDir.new_generation", "after", 1, "rebuild"),  # empty generation made
-    ("assistant.store:Index.add", "after", 2, "rebuild"),  # rebuild half stored
+    ("assistant.store.segment:SegmentWriter.add", "before", 1, "build"),  # vectors ready, nothing stored
+    ("assistant.store.segment:SegmentWriter.add", "after", 1, "build"),  # first batch stored
+    ("assistant.keyword:Postings.save", "before", 1, "build"),  # rows saved, postings not
+    ("assistant.store.segment:_durable_write", "before", 1, "build"),  # segment written but for meta.json
+    ("assistant.store.segment:_durable_write", "after", 1, "build"),  # segment whole, no generation uses it
+    ("assistant.store.index:_atomic_write", "before", 1, "build"),  # writing the generation
+    ("assistant.store.index:_atomic_write", "after", 1, "build"),  # generation written, CURRENT not switched
+    ("assistant.store.index:_atomic_write", "after", 2, "build"),  # CURRENT switched, not tidied
+    ("shutil:rmtree", "before", 1, "build"),  # removing a segment no kept generation uses
+    ("assistant.store.segment:Segment.chunks", "before", 2, "merge"),  # merging: the first segment copied
+    ("assistant.store.segment:SegmentWriter.finish", "after", 2, "merge"),  # merged segment whole, unused
+    ("assistant.store.segment:SegmentWriter.__init__", "after", 1, "rebuild"),  # empty segment made
+    ("assistant.store.segment:SegmentWriter.add", "after", 2, "rebuild"),  # rebuild half stored
     ("assistant.embeddings:LocalEmbedder.embed", "after", 3, "rebuild"),  # rebuild, embedding mid-way
-    ("assistant.store:_atomic_write", "after", 1, "rebuild"),  # rebuilt, not yet published
+    ("assistant.store.index:_atomic_write", "after", 1, "rebuild"),  # rebuilt, not yet published
 ]
 
 
@@ -88,15 +89,12 @@ def crash_site(base_index: tuple[Path, Path], tmp_path: Path, monkeypatch) -> It
 
 
 def doc_ids(settings: Settings) -> set[str]:
-    return set(IndexDir(settings.index_dir).open().manifest().articles)
+    return set(IndexDir(settings.index_dir).open().articles)
 
 
-def assert_whole(settings: Settings, local_embedder) -> None:
-    """Manifest, vector store and keyword index agree, and questions are answered from them."""
-    index = IndexDir(settings.index_dir).open()
-    chunk_ids = index.manifest().chunk_ids()
-    assert index.stored_ids() == chunk_ids
-    assert set(index.keyword.chunk_ids) == chunk_ids
+def assert_answers(settings: Settings, local_embedder) -> None:
+    """Generation, segments and their collections agree, and questions are answered from them."""
+    assert_whole(IndexDir(settings.index_dir).open())
     answer = Assistant(settings, local_embedder, ScriptedModel("The US would welcome Russia's help [1].")).ask(DAESH)
     assert not answer.refused and answer.citations[0].quote
 
@@ -127,10 +125,13 @@ def test_a_killed_build_leaves_a_whole_index_and_the_next_build_completes(
     seen = doc_ids(settings)
     assert seen in (before, after)  # the old index or the new one, never a mix
     assert json.loads(status.stdout)["articles"] == len(seen)
-    assert_whole(settings, local_embedder)
+    assert_answers(settings, local_embedder)
 
     report = build_index(None, settings, embedder=local_embedder)
     assert doc_ids(settings) == after and report.problems == []
-    assert_whole(settings, local_embedder)
+    assert_answers(settings, local_embedder)
     assert index_status(settings).articles == len(after)
-    assert len(IndexDir(settings.index_dir).generations()) <= 2  # what the crash left is cleaned up
+    root = IndexDir(settings.index_dir)
+    assert len(root.generations()) <= 2  # what the crash left is cleaned up
+    used = {entry["name"] for path in root.generations() for entry in json.loads(path.read_text())["segments"]}
+    assert {folder.name for folder in root.segments_dir.iterdir()} == used

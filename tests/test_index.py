@@ -8,15 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DAESH, SAMPLES, CountingEmbedder
+from conftest import DAESH, SAMPLES, CountingEmbedder, assert_whole
 
+from assistant import indexer, ingest
 from assistant.errors import IndexMismatchError, IndexMissingError, InputError
-from assistant.indexer import build_index, index_status
-from assistant.keyword import KeywordIndex
+from assistant.indexer import build_index, index_status, merge_segments
+from assistant.keyword import Postings
 from assistant.qa import Assistant
 from assistant.retrieval import Filters
 from assistant.settings import Settings
-from assistant.store import IndexDir
+from assistant.store import Index, IndexDir
 
 
 def records(*rows: dict[str, str]) -> str:
@@ -37,10 +38,10 @@ def test_build_then_unchanged_articles_are_not_embedded_again(
     assert first.chunks == first.chunks_embedded == len(embedder.texts) > 2
 
     embedder.texts.clear()
-    generation = IndexDir(settings.index_dir).open().directory
+    generation = IndexDir(settings.index_dir).open().name
     second = build_index(None, settings, embedder=embedder)  # the remembered paths
     assert (second.unchanged, second.added, second.chunks_embedded, embedder.texts) == (2, 0, 0, [])
-    assert IndexDir(settings.index_dir).open().directory == generation  # nothing changed, nothing written
+    assert IndexDir(settings.index_dir).open().name == generation  # nothing changed, nothing written
 
     changed = corpus / "un-welcomes-turkey-russia-pledge.txt"
     changed.write_text(changed.read_text() + "\nA new closing sentence about the talks.\n")
@@ -52,24 +53,22 @@ def test_build_then_unchanged_articles_are_not_embedded_again(
     status = index_status(settings)
     assert status.articles == 2 and status.chunks == third.chunks
     assert status.paths == [str(corpus.resolve())]
-    index = IndexDir(settings.index_dir).open()
-    assert index.stored_ids() == index.manifest().chunk_ids()
-    assert set(index.keyword.chunk_ids) == index.stored_ids()
+    assert_whole(IndexDir(settings.index_dir).open())
 
 
 def test_rebuild_starts_a_new_generation_and_keeps_the_same_content(
     settings: Settings, embedder: CountingEmbedder
 ) -> None:
     build_index([SAMPLES], settings, embedder=embedder)
-    old = IndexDir(settings.index_dir).open().directory
+    old = IndexDir(settings.index_dir).open().segments[0].folder
     embedder.texts.clear()
     report = build_index(None, settings, rebuild=True, embedder=embedder)
-    new = IndexDir(settings.index_dir).open().directory
+    new = IndexDir(settings.index_dir).open().segments[0].folder
     assert new != old and old.exists()  # the replaced generation stays one round for readers
     assert report.chunks_embedded == report.chunks == len(embedder.texts)
     build_index(None, settings, rebuild=True, embedder=embedder)
     assert not old.exists() and new.exists()
-    assert [p.name for p in IndexDir(settings.index_dir).generations()] == ["gen-000002", "gen-000003"]
+    assert [p.name for p in IndexDir(settings.index_dir).generations()] == ["gen-000002.json", "gen-000003.json"]
 
 
 def test_no_index_and_no_paths_are_clear_errors(settings: Settings, embedder: CountingEmbedder) -> None:
@@ -159,16 +158,15 @@ def test_outlets_and_dates_named_in_a_question_get_searches_of_their_own() -> No
     assert [p.sources for p in narrowed] == [("the age",), ("The Age",)]
 
 
-def test_a_keyword_index_from_another_tokenizer_is_refused_then_rebuilt(
+def test_an_index_from_another_tokenizer_is_refused_then_rebuilt_by_a_build(
     sample_settings: Settings, local_embedder
 ) -> None:
-    index = IndexDir(sample_settings.index_dir).open()
-    chunks = index.directory / "keyword" / "chunks.json"
-    chunks.write_text(chunks.read_text().replace('"tokenizer": "', '"tokenizer": "old-'))
-    with pytest.raises(IndexMismatchError, match="assistant index build"):
+    meta = IndexDir(sample_settings.index_dir).open().segments[0].folder / "meta.json"
+    meta.write_text(meta.read_text().replace('"tokenizer": "', '"tokenizer": "old-'))
+    with pytest.raises(IndexMismatchError, match="another tokenizer: run `assistant index rebuild`"):
         Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
     report = build_index(None, sample_settings, embedder=local_embedder)
-    assert report.chunks_embedded == 0
+    assert report.chunks_embedded == report.chunks > 0
     assert Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
 
 
@@ -215,91 +213,113 @@ def test_names_no_article_uses_are_found() -> None:
     assert unknown_names("Considering the NATO summit. Did Turkey agree? The US did.", is_known) == []
 
 
-def test_an_index_of_an_older_format_is_refused_until_rebuilt(sample_settings: Settings, local_embedder) -> None:
+def test_an_index_of_an_older_format_is_refused_until_a_build_rebuilds_it(
+    sample_settings: Settings, local_embedder
+) -> None:
     manifest_path = IndexDir(sample_settings.index_dir).open().manifest_path
     manifest = json.loads(manifest_path.read_text())
-    manifest["format_version"] = 0
+    manifest["format_version"] = 1
     manifest["paths"] = [str(SAMPLES.resolve())]
     manifest_path.write_text(json.dumps(manifest))
     for attempt in (
         lambda: Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH),
         lambda: index_status(sample_settings),
-        lambda: build_index(None, sample_settings, embedder=local_embedder),
     ):
-        with pytest.raises(IndexMismatchError, match="format 0, this version reads 1: run `assistant index rebuild`"):
+        with pytest.raises(IndexMismatchError, match="format 1, this version reads 2: run `assistant index rebuild`"):
             attempt()
-    report = build_index(None, sample_settings, rebuild=True, embedder=local_embedder)
-    assert report.articles == 2 and Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
+    report = build_index(None, sample_settings, embedder=local_embedder)  # from the remembered paths
+    assert report.articles == report.added == 2 and Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)
 
 
-def test_an_updated_keyword_index_matches_one_built_from_scratch(
+def test_a_build_writes_only_what_changed_and_reads_only_changed_files(
     tmp_path: Path, settings: Settings, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     texts = [path.read_text() for path in sorted(SAMPLES.glob("*.txt"))]
-    rows = [article(f"a{i}", "Wire", "2023-10-0{i}", f"Dispatch {i}.\n\n{texts[i % 2]}") for i in range(1, 5)]
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(records(*rows))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(1, 5):
+        (corpus / f"a{i}.jsonl").write_text(
+            records(article(f"a{i}", "Wire", f"2023-10-0{i}", f"Dispatch {i}.\n\n{texts[i % 2]}"))
+        )
     build_index([corpus], settings, embedder=embedder)
+    first = IndexDir(settings.index_dir).open().segments[0].folder
+    written = {
+        path: path.stat().st_mtime_ns for path in first.rglob("*") if path.is_file() and "chroma" not in path.parts
+    }
 
-    rows[0]["body"] += "\n\nA late paragraph: the talks were moved to Geneva over harbour fees."
-    del rows[1]
-    rows.append(article("a9", "Post", "2023-11-01", "A new dispatch about harbour fees in Geneva."))
-    corpus.write_text(records(*rows))
+    (corpus / "a1.jsonl").write_text(
+        records(article("a1", "Wire", "2023-10-01", "A correction about harbour fees in Geneva."))
+    )
+    (corpus / "a2.jsonl").unlink()
+    (corpus / "a9.jsonl").write_text(records(article("a9", "Post", "2023-11-01", "A new dispatch about harbour fees.")))
+    read: list[str] = []
+    built: list[int] = []
+    load_file, build_postings = ingest._load_file, Postings.build
+    monkeypatch.setattr(ingest, "_load_file", lambda path, *args: read.append(path.name) or load_file(path, *args))
+    monkeypatch.setattr(
+        Postings, "build", staticmethod(lambda tokens: built.append(len(tokens)) or build_postings(tokens))
+    )
+    embedder.texts.clear()
+    report = build_index([corpus], settings, embedder=embedder)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 2)
+    assert sorted(read) == ["a1.jsonl", "a9.jsonl"]  # a3 and a4 were not even read
+    index = IndexDir(settings.index_dir).open()
+    assert [len(segment) for segment in index.segments][1:] == built == [len(embedder.texts)] == [2]
+    assert {path: path.stat().st_mtime_ns for path in written} == written  # the old segment was not touched
+    assert index.manifest().segments[0]["deleted"] == ["a1", "a2"]
+    assert_whole(index)
+    assert set(index.articles) == {"a1", "a3", "a4", "a9"}
+    passages = Assistant(settings, embedder=embedder).retrieve("harbour fees Geneva")
+    assert passages[0].chunk.doc_id == "a1" and "correction" in passages[0].chunk.text
 
-    def full_rebuild(self: object) -> None:
-        raise AssertionError("an update re-read every chunk")
 
-    with monkeypatch.context() as patch:
-        patch.setattr("assistant.store.Index.rebuild_keyword_index", full_rebuild)
-        report = build_index([corpus], settings, embedder=embedder)
-    assert (report.added, report.updated, report.removed) == (1, 1, 1)
-    updated = IndexDir(settings.index_dir).open()
+def test_segments_are_merged_and_scores_match_an_index_built_at_once(
+    tmp_path: Path, settings: Settings, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer, "MAX_SEGMENTS", 3)
+    texts = [path.read_text() for path in sorted(SAMPLES.glob("*.txt"))]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(1, 7):  # six builds, one article each, one of them changed every time
+        (corpus / f"a{i}.jsonl").write_text(
+            records(article(f"a{i}", "Wire", f"2023-10-0{i}", f"Dispatch {i}.\n\n{texts[i % 2]}"))
+        )
+        (corpus / "a1.jsonl").write_text(
+            records(article("a1", "Wire", "2023-10-01", f"Version {i} of a note on harbour fees."))
+        )
+        build_index([corpus], settings, embedder=embedder)
+        assert len(IndexDir(settings.index_dir).open().segments) <= 3
+    index = IndexDir(settings.index_dir).open()
+    assert_whole(index)
+    assert len(list((settings.index_dir / "segments").iterdir())) <= 6  # merged-away segments are removed
 
     scratch = settings.model_copy(update={"index_dir": tmp_path / "scratch"})
     build_index([corpus], scratch, embedder=embedder)
     fresh = IndexDir(scratch.index_dir).open()
-    assert_same_keyword_index(updated.keyword, fresh.keyword)
-    assert set(updated.keyword.chunk_ids) == updated.stored_ids()
-
-    # an index from before tokens were saved is re-read from the store once, then updated
-    (updated.directory / "keyword" / "tokens.json").unlink()
-    rows[0]["body"] += " One more line."
-    corpus.write_text(records(*rows))
-    build_index([corpus], settings, embedder=embedder)
-    build_index([corpus], scratch, embedder=embedder)
-    again = IndexDir(settings.index_dir).open()
-    assert (again.directory / "keyword" / "tokens.json").is_file()
-    assert_same_keyword_index(again.keyword, IndexDir(scratch.index_dir).open().keyword)
+    assert_same_rows(index, fresh)
+    merge_segments(index.root, manifest := index.manifest(), most=1)  # all in one: no deleted rows left
+    merged = index.root.publish(manifest)
+    assert len(merged.segments) == 1
+    assert_same_rows(merged, fresh, exact=True)
 
 
-def assert_same_keyword_index(one: KeywordIndex, other: KeywordIndex) -> None:
-    """Same chunks, filter fields, vectors and BM25 scores, whatever the row order."""
-    assert sorted(one.chunk_ids) == sorted(other.chunk_ids)
-    rows = [other.row_of[cid] for cid in one.chunk_ids]
-    assert one.metadatas == [other.metadatas[row] for row in rows]
-    np.testing.assert_allclose(one.vectors, other.vectors[rows], atol=1e-6)
+def assert_same_rows(one: Index, other: Index, exact: bool = False) -> None:
+    """Same live chunks with the same vectors, outlets and dates; BM25 scores equal (exact) or ranked alike."""
+    live = {one.chunk_id(int(r)): int(r) for r in np.flatnonzero(one.alive)}
+    theirs = {other.chunk_id(int(r)): int(r) for r in np.flatnonzero(other.alive)}
+    assert sorted(live) == sorted(theirs)
+    rows, their_rows = list(live.values()), [theirs[cid] for cid in live]
+    np.testing.assert_allclose(
+        np.stack([one.vector(r) for r in rows]), np.stack([other.vector(r) for r in their_rows]), atol=1e-6
+    )
+    assert [one.outlets[one.outlet_of_row[r]] for r in rows] == [
+        other.outlets[other.outlet_of_row[r]] for r in their_rows
+    ]
+    np.testing.assert_array_equal(one.timestamps[rows], other.timestamps[their_rows])
     for query in ("harbour fees Geneva", "Russia Daesh State Department", "Turkey cooperate"):
-        np.testing.assert_allclose(one.scores(query), other.scores(query)[rows], rtol=1e-5)
-        assert one.scores(query).any()
-
-
-def test_an_index_written_in_place_by_an_older_version_is_reconciled(
-    settings: Settings, embedder: CountingEmbedder
-) -> None:
-    build_index([SAMPLES], settings, embedder=embedder)
-    index = IndexDir(settings.index_dir).open()
-    manifest = json.loads(index.manifest_path.read_text())
-    del manifest["published_whole"]  # older versions updated the store in place
-    index.manifest_path.write_text(json.dumps(manifest))
-    dropped = sorted(index.stored_ids())[0]
-    index.delete([dropped])  # as if a build was killed half-way
-    index.add(["orphan:0"], ["An orphan chunk."], [{"doc_id": "orphan"}], embedder.embed(["An orphan chunk."]))
-
-    embedder.texts.clear()
-    build_index(None, settings, embedder=embedder)
-    repaired = IndexDir(settings.index_dir).open()
-    assert repaired.stored_ids() == repaired.manifest().chunk_ids()
-    assert dropped in repaired.stored_ids() and "orphan:0" not in repaired.stored_ids()
-    assert embedder.texts  # the article that lost a chunk was embedded again
-    assert set(repaired.keyword.chunk_ids) == repaired.stored_ids()
-    assert json.loads(repaired.manifest_path.read_text())["published_whole"] is True
+        mine, fresh = one.keyword_scores(query)[rows], other.keyword_scores(query)[their_rows]
+        assert fresh.any()
+        if exact:
+            np.testing.assert_allclose(mine, fresh, rtol=1e-5)
+        else:
+            assert np.argmax(mine) == np.argmax(fresh)

@@ -1,0 +1,178 @@
+"""A segment: chunks added by one build (or one merge), written once and then only read.
+
+    segments/seg-000007/
+      collection        the Chroma collection's name (written first: a killed build's leftovers can be found)
+      chroma/           the embedded store's data (a server keeps it instead)
+      ids.npy           chunk id of every row
+      articles.npy      row -> position of its article in meta.json
+      outlets.npy       row -> position of its outlet in meta.json
+      timestamps.npy    publication time of every row (NaN if unknown)
+      vectors.npy       embedding of every row (exact search inside an outlet or date filter)
+      terms.npy ...     BM25 postings (assistant.keyword.Postings)
+      meta.json         tokenizer, outlets, the articles with their hashes; written last, so it marks the
+                        segment whole
+
+Everything is memory-mapped when read: a search pages in only what it touches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.keyword import TOKENIZER, Postings, tokenize
+from assistant.store.chroma import ChunkStore
+
+ADD_BATCH = 1000  # rows a Chroma call sends at a time
+
+
+def collection_name(uid: str, segment: str) -> str:
+    return f"assistant-{uid}-{segment}"
+
+
+class Segment:
+    """A finished segment, read-only."""
+
+    def __init__(self, folder: Path, store: ChunkStore) -> None:
+        self.folder, self.store = folder, store
+        self.name = folder.name
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        return json.loads((self.folder / "meta.json").read_text())
+
+    @property
+    def articles(self) -> list[dict[str, Any]]:
+        return self.meta["articles"]
+
+    def _array(self, name: str) -> np.ndarray:
+        return np.load(self.folder / f"{name}.npy", mmap_mode="r")
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        return self._array("ids")
+
+    @cached_property
+    def article_of_row(self) -> np.ndarray:
+        return self._array("articles")
+
+    @cached_property
+    def outlet_of_row(self) -> np.ndarray:
+        return self._array("outlets")
+
+    @cached_property
+    def timestamps(self) -> np.ndarray:
+        return self._array("timestamps")
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return self._array("vectors")
+
+    @cached_property
+    def postings(self) -> Postings:
+        return Postings.load(self.folder)
+
+    @cached_property
+    def collection(self) -> Any:
+        return self.store.collection(self.folder, (self.folder / "collection").read_text().strip())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows_of(self, doc_ids: set[str]) -> np.ndarray:
+        """Whether each row belongs to one of these articles."""
+        positions = [i for i, entry in enumerate(self.articles) if entry["doc_id"] in doc_ids]
+        return np.isin(self.article_of_row, positions)
+
+    def chunks(self, rows: np.ndarray) -> Iterator[dict[str, Any]]:
+        """The stored texts, metadata and vectors of these rows, a batch at a time."""
+        for begin in range(0, len(rows), ADD_BATCH):
+            ids = [str(self.ids[row]) for row in rows[begin : begin + ADD_BATCH]]
+            found = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+            order = {cid: i for i, cid in enumerate(found["ids"])}
+            yield {key: [found[key][order[cid]] for cid in ids] for key in ("ids", "documents", "metadatas")} | {
+                "embeddings": np.asarray([found["embeddings"][order[cid]] for cid in ids], dtype=np.float32)
+            }
+
+
+class SegmentWriter:
+    """Writes a new segment: chunks go to its collection as they come, the rest at `finish`."""
+
+    def __init__(self, folder: Path, store: ChunkStore, uid: str) -> None:
+        self.folder, self.store = folder, store
+        folder.mkdir(parents=True)
+        name = collection_name(uid, folder.name)
+        (folder / "collection").write_text(name)
+        self.collection = store.collection(folder, name, create=True)
+        self.ids: list[str] = []
+        self.tokens: list[list[str]] = []
+        self.article_rows: list[int] = []
+        self.outlet_rows: list[int] = []
+        self.timestamps: list[float] = []
+        self.vectors: list[np.ndarray] = []
+        self.articles: list[dict[str, Any]] = []
+        self.position: dict[str, int] = {}  # doc_id -> its place in `articles`
+        self.outlets: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add_article(self, entry: dict[str, Any]) -> None:
+        """Record an article whose chunks follow (`entry` holds doc_id, hash, path, title, ...)."""
+        self.position[entry["doc_id"]] = len(self.articles)
+        self.articles.append(entry)
+
+    def add(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray) -> None:
+        """Store chunks of the articles added so far (each metadata names its doc_id)."""
+        metadatas = [{**m, "row": len(self.ids) + i} for i, m in enumerate(metadatas)]
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for begin in range(0, len(ids), ADD_BATCH):
+            end = begin + ADD_BATCH
+            self.collection.add(
+                ids=ids[begin:end],
+                documents=texts[begin:end],
+                metadatas=metadatas[begin:end],
+                embeddings=vectors[begin:end],
+            )
+        self.ids += ids
+        self.tokens += [tokenize(text) for text in texts]
+        self.article_rows += [self.position[m["doc_id"]] for m in metadatas]
+        self.outlet_rows += [self.outlets.setdefault(m.get("source_lc", ""), len(self.outlets)) for m in metadatas]
+        self.timestamps += [m.get("published_ts", np.nan) for m in metadatas]
+        self.vectors += list(vectors)
+
+    def finish(self) -> Segment:
+        """Write the row files and the postings, then meta.json, which marks the segment whole."""
+        folder = self.folder
+        np.save(folder / "ids.npy", np.array(self.ids, dtype=str))
+        np.save(folder / "articles.npy", np.array(self.article_rows, dtype=np.int32))
+        np.save(folder / "outlets.npy", np.array(self.outlet_rows, dtype=np.int32))
+        np.save(folder / "timestamps.npy", np.array(self.timestamps, dtype=np.float64))
+        dimensions = len(self.vectors[0]) if self.vectors else 0
+        np.save(
+            folder / "vectors.npy", np.stack(self.vectors) if self.vectors else np.zeros((0, dimensions), np.float32)
+        )
+        Postings.build(self.tokens).save(folder)
+        meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
+        _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
+        return Segment(folder, self.store)
+
+
+def _durable_write(path: Path, text: str) -> None:
+    """Write `path` whole and flush it, and everything written before it, to disk."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    for written in path.parent.glob("*.npy"):  # the row files written before it
+        handle = os.open(written, os.O_RDONLY)
+        os.fsync(handle)
+        os.close(handle)
+    os.replace(temporary, path)
