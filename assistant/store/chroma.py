@@ -97,11 +97,23 @@ class ChromaServer:
                 raise IndexMismatchError(
                     f"the Chroma server at {self.url} lacks part of the index ({error}): run `assistant index rebuild`"
                 ) from error
-            except (httpx.HTTPError, ChromaError, ValueError, ConnectionError) as error:
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                raise BackendError(f"Chroma server at {self.url}: {reason}") from error
+            except (httpx.TransportError, ConnectionError) as error:
+                raise BackendError(f"Chroma server at {self.url}: cannot reach it ({_first_line(error)})") from error
+            except (httpx.HTTPError, ChromaError, ValueError) as error:
+                if any(word in str(error) for word in ("Unauthorized", "Forbidden", "AuthError")):
+                    raise BackendError(
+                        f"Chroma server at {self.url}: refused the request: "
+                        "wrong or missing token (ASSISTANT_CHROMA_TOKEN)"
+                    ) from error
+                if "Could not connect" in str(error):  # what HttpClient says when nothing answers
+                    raise BackendError(f"Chroma server at {self.url}: cannot reach it (is it running?)") from error
+                raise BackendError(f"Chroma server at {self.url}: {_first_line(error)}") from error
 
         return guarded
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 class _Guarded:
