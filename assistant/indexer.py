@@ -25,6 +25,7 @@ from assistant.store.segment import Segment, SegmentWriter
 __all__ = ["BuildReport", "build_index", "index_status"]
 
 EMBED_BATCH_CHUNKS = 256  # chunks embedded and stored per step: bounds memory on big corpora
+RACY_NS = 2_000_000_000  # a file modified less than this before it was read is read again next build
 
 Progress = Callable[[str, int], None]  # (event, count): "article" or "embedded"
 
@@ -168,7 +169,9 @@ class _Builder:
                     seen.update(held)
                     self.report.unchanged += len(held)
                     self.progress("article", len(held))
-                if item.clean and self.file_clean:  # a file with a problem is read again next time
+                # read again next time: a file with a problem, and one changed so lately that a change
+                # within the same clock tick would leave its size and time as they are (git's "racy" files)
+                if item.clean and self.file_clean and (item.skipped or time.time_ns() - item.mtime_ns > RACY_NS):
                     self.manifest.files[item.path] = {"size": item.size, "mtime_ns": item.mtime_ns, "doc_ids": held}
                 held, self.file_clean = [], True
                 continue

@@ -57,6 +57,7 @@ def run(command: Sequence[str], env: dict[str, str] | None = None, first_output:
         "seconds": wall,
         "first_output_s": first,
         "peak_rss_mb": usage.ru_maxrss / 1024,
+        "written_bytes": usage.ru_oublock * 512,  # what the process sent to storage (Linux block accounting)
         "stdout": stdout,
         "stderr": stderr,
     }

@@ -3,9 +3,9 @@
     python bench/retrieval.py [--chunks 100000] [--index DIR]
 
 Indexes the 609 MultiHop-RAG articles (or uses --index), times `Assistant.retrieve` on
-every dev question (p50, p95), then makes a synthetic index of --chunks chunks by repeating
-those chunks (vectors slightly perturbed, so the vector index is not degenerate) and times
-the same questions again. Prints JSON, headline last.
+every dev question (p50, p95), then makes a synthetic index of about --chunks chunks by copying
+those articles (`bench/scale.py`: new ids, vectors slightly perturbed, so the vector index is not
+degenerate) and times the same questions again. Prints JSON, headline last.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from measure import BIN, DATA, emit, percentile, run
+from scale import source_rows, synthetic_index
 
 from assistant.qa import Assistant
 from assistant.settings import load_settings
-from assistant.store import IndexDir, Manifest
+from assistant.store.chroma import EmbeddedChroma
 
 
 def latencies(index_dir: Path, questions: list[str]) -> dict[str, float]:
@@ -33,38 +33,6 @@ def latencies(index_dir: Path, questions: list[str]) -> dict[str, float]:
         assistant.retrieve(question)
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": round(percentile(times, 0.5), 1), "p95_ms": round(percentile(times, 0.95), 1)}
-
-
-def synthetic_index(source_dir: Path, target_dir: Path, chunks: int) -> int:
-    """An index of `chunks` chunks: the source index's chunks repeated, vectors perturbed."""
-    source = IndexDir(source_dir).open()
-    manifest = source.manifest()
-    stored = source.collection.get(include=["documents", "metadatas", "embeddings"])
-    ids, texts, metadatas = stored["ids"], stored["documents"], stored["metadatas"]
-    vectors = np.asarray(stored["embeddings"], dtype=np.float32)
-    root = IndexDir(target_dir)
-    with root.lock(timeout=10):
-        index = root.new_generation()
-        copy = Manifest(manifest.embedding_model, manifest.chunk_size, manifest.chunk_overlap, paths=[])
-        rng = np.random.default_rng(0)
-        made, round_number = 0, 0
-        while made < chunks:
-            take = min(len(ids), chunks - made)
-            noisy = vectors[:take] + rng.normal(0, 0.01, vectors[:take].shape).astype(np.float32)
-            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-            new_ids = [f"{cid}~{round_number}" for cid in ids[:take]]
-            new_meta = [{**m, "doc_id": f"{m['doc_id']}~{round_number}"} for m in metadatas[:take]]
-            index.add(new_ids, texts[:take], new_meta, noisy)
-            for cid, meta in zip(new_ids, new_meta, strict=True):
-                entry = copy.articles.setdefault(
-                    meta["doc_id"], {"hash": "", "source": meta.get("source"), "chunks": []}
-                )
-                entry["chunks"].append(cid)
-            made, round_number = made + take, round_number + 1
-        index.rebuild_keyword_index()
-        index.commit(copy)
-        root.publish(index)
-    return made
 
 
 def main() -> None:
@@ -82,10 +50,13 @@ def main() -> None:
                 {"ASSISTANT_INDEX_DIR": str(index_dir)},
             )
         small = latencies(index_dir, questions)
+        rows = source_rows(index_dir)
         started = time.perf_counter()
-        made = synthetic_index(index_dir, Path(folder) / "big", args.chunks)
+        made = synthetic_index(
+            rows, Path(folder) / "big", max(1, round(args.chunks / len(rows["ids"]))), EmbeddedChroma()
+        )
         build_s = round(time.perf_counter() - started, 1)
-        big = latencies(Path(folder) / "big", questions)
+        big = latencies(Path(folder) / "big" / "index", questions)
     figures = {
         "questions": len(questions),
         "at_609_articles": small,
