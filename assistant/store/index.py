@@ -4,7 +4,7 @@
       CURRENT            names the generation in use
       .lock              held by the one process writing the index
       gen-000012.json    a generation: settings, remembered paths, files read, its segments and their deleted articles
-      segments/seg-000007/   chunks added by one build (assistant.store.segment)
+      segments/seg-000007-3fa2c1/   chunks added by one build (assistant.store.segment)
 
 A build adds one segment holding the new and changed articles and marks the
 articles it replaces or drops as deleted in the segments that hold them; it writes
@@ -143,8 +143,9 @@ class IndexDir:
     def new_segment(self, uid: str) -> SegmentWriter:
         """A segment to write, numbered past any there (a killed build's included). Call with the lock held."""
         self.segments_dir.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.name[4:]) for p in self.segments_dir.glob("seg-*") if p.name[4:].isdigit()]
-        return SegmentWriter(self.segments_dir / f"seg-{max(numbers, default=0) + 1:06d}", self.store, uid)
+        numbers = [int(p.name[4:10]) for p in self.segments_dir.glob("seg-*") if p.name[4:10].isdigit()]
+        name = f"seg-{max(numbers, default=0) + 1:06d}-{secrets.token_hex(3)}"  # never the name of one removed
+        return SegmentWriter(self.segments_dir / name, self.store, uid)
 
     def publish(self, manifest: Manifest) -> Index:
         """Write `manifest` as the next generation and make it current; tidy up. Call with the lock held."""

@@ -1,6 +1,6 @@
 """A segment: chunks added by one build (or one merge), written once and then only read.
 
-    segments/seg-000007/
+    segments/seg-000007-3fa2c1/
       collection        the Chroma collection's name (written first: a killed build's leftovers can be found)
       chroma/           the embedded store's data (a server keeps it instead)
       ids.npy           chunk id of every row
