@@ -32,32 +32,52 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+# Runs the command in a grandchild and reports its rusage: a child forked from a big process inherits
+# that process's peak RSS as its own ru_maxrss (Linux keeps the hiwater mark across fork and exec).
+_LAUNCHER = """
+import os, sys, time
+started = time.time()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_maxrss} {usage.ru_oublock} {started} {time.time() - started}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(command: Sequence[str], env: dict[str, str] | None = None, first_output: bool = False) -> dict[str, Any]:
-    """Run a whole process: wall seconds, peak RSS (MB), and optionally when stdout first had output."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(part) for part in command],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    first = None
-    if first_output:
-        assert process.stdout is not None
-        if process.stdout.read(1):
-            first = time.perf_counter() - started
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    stdout = (process.stdout.read() if process.stdout else b"").decode()
-    stderr = (process.stderr.read() if process.stderr else b"").decode()
-    process.returncode = os.waitstatus_to_exitcode(status)
+    """Run a whole process: wall seconds, peak RSS (MB), bytes it wrote to storage, and optionally when
+    stdout first had output."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".rusage") as usage_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, usage_file.name, *(str(part) for part in command)],
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        first, head = None, b""
+        if first_output:
+            assert process.stdout is not None
+            if head := process.stdout.read(1):
+                first = time.time()
+        stdout_bytes, stderr_bytes = process.communicate()
+        stdout_bytes = head + stdout_bytes
+        maxrss, blocks, forked, wall = Path(usage_file.name).read_text().split()  # timed from the fork
+        maxrss_kb, blocks = int(maxrss), int(blocks)
+        wall = float(wall)
+        first = None if first is None else first - float(forked)
+    stdout, stderr = stdout_bytes.decode(), stderr_bytes.decode()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} failed: {stderr[-2000:]}")
     return {
         "seconds": wall,
         "first_output_s": first,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
-        "written_bytes": usage.ru_oublock * 512,  # what the process sent to storage (Linux block accounting)
+        "peak_rss_mb": maxrss_kb / 1024,
+        "written_bytes": blocks * 512,  # what the process sent to storage (Linux block accounting)
         "stdout": stdout,
         "stderr": stderr,
     }
