@@ -113,6 +113,8 @@ class BM25:
         self.offsets = np.cumsum([0, *(len(p.lengths) for p in segments)])
         self.rows = int(self.offsets[-1])
         self.mean_length = float(sum(float(p.lengths.sum()) for p in segments)) / max(self.rows, 1)
+        # each row's length normalisation, K1 * (1 - B + B * length / mean length), computed once
+        self.norms = [K1 * ((1 - B) + B * np.asarray(p.lengths) / self.mean_length) for p in segments]
 
     def knows(self, token: str) -> bool:
         """Whether some row holds this (tokenized) word."""
@@ -126,11 +128,12 @@ class BM25:
             if not frequency:
                 continue
             idf = np.log(1 + (self.rows - frequency + 0.5) / (frequency + 0.5))
-            for offset, (p, at) in zip(self.offsets, found, strict=False):
+            for offset, norms, (p, at) in zip(self.offsets, self.norms, found, strict=False):
                 if at < 0:
                     continue
-                rows = np.asarray(p.rows[p.starts[at] : p.starts[at + 1]])
-                counts = np.asarray(p.counts[p.starts[at] : p.starts[at + 1]], dtype=np.float32)
-                norm = K1 * ((1 - B) + B * np.asarray(p.lengths[rows]) / self.mean_length)
-                scores[offset + rows] += idf * counts / (norm + counts)  # a term's rows are distinct
+                begin, end = int(p.starts[at]), int(p.starts[at + 1])
+                rows = np.asarray(p.rows[begin:end])
+                counts = np.asarray(p.counts[begin:end], dtype=np.float32)
+                part = scores[offset:] if offset else scores
+                part[rows] += idf * counts / (norms[rows] + counts)  # a term's rows are distinct
         return scores

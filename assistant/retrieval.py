@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ RRF_K = 10
 KEYWORD_WEIGHT = 1.4
 FOCUSED_WEIGHT = 2.0
 CANDIDATES = 50  # taken from each ranking before fusion
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,9 @@ def retrieve(
     filters = filters or Filters()
     if not index.alive.any():
         return []
+    keyword_scores = _BACKGROUND.submit(index.keyword_scores, question)  # on the other core, while embedding
     query = embedder.embed([question])[0]
-    keyword_all = index.keyword_scores(question)
+    keyword_all = keyword_scores.result()
     similarity: dict[int, float] = {}
     keyword_score: dict[int, float] = {}
     rankings: list[tuple[float, list[int]]] = []

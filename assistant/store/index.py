@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 2
 MAX_SEGMENTS = 8
+EXACT_ROWS = 20_000  # a filtered search over more rows reads their int8 vectors first
+BLOCK_ROWS = 8192  # rows a filtered search reads at a time
 
 
 @dataclass
@@ -414,18 +416,34 @@ class Index:
         return sorted(found, key=lambda hit: -hit[1])[:n]
 
     def exact_dense(self, vector: np.ndarray, mask: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The `n` rows `mask` keeps most similar to `vector`, by exact search: (row, cosine), best first."""
+        """The `n` rows `mask` keeps most similar to `vector`, by exact search: (row, cosine), best first.
+
+        Over more than EXACT_ROWS rows, a first pass scores their int8 vectors (a quarter of the
+        bytes to read) and the best 4 x n are scored again exactly.
+        """
         rows = np.flatnonzero(mask & self.alive)
         if not len(rows):
             return []
+        if len(rows) > EXACT_ROWS:
+            rough = self._similarity(rows, vector, quantized=True)
+            rows = np.sort(rows[top_indices(rough, 4 * n)])
+        similarity = self._similarity(rows, vector)
+        return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
+
+    def _similarity(self, rows: np.ndarray, vector: np.ndarray, quantized: bool = False) -> np.ndarray:
+        """Cosine of `vector` with each of these (sorted) rows' vectors, or its int8 estimate."""
         similarity = np.empty(len(rows), dtype=np.float32)
         bounds = np.searchsorted(rows, self.offsets)
         for position, segment in enumerate(self.segments):
-            begin, end = bounds[position], bounds[position + 1]
-            if begin < end:
+            for begin in range(bounds[position], bounds[position + 1], BLOCK_ROWS):
+                end = min(begin + BLOCK_ROWS, bounds[position + 1])
                 local = rows[begin:end] - self.offsets[position]
-                similarity[begin:end] = np.asarray(segment.vectors[local]) @ vector
-        return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
+                if quantized:
+                    block = segment.vectors8[local].astype(np.float32) @ vector
+                    similarity[begin:end] = block * segment.scales[local]
+                else:
+                    similarity[begin:end] = np.asarray(segment.vectors[local]) @ vector
+        return similarity
 
     def fetch(self, rows: Sequence[int]) -> dict[int, tuple[str, str, dict[str, Any]]]:
         """(chunk id, text, metadata) of these rows, read from the segments' collections."""

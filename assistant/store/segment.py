@@ -8,6 +8,7 @@
       outlets.npy       row -> position of its outlet in meta.json
       timestamps.npy    publication time of every row (NaN if unknown)
       vectors.npy       embedding of every row (exact search inside an outlet or date filter)
+      vectors8.npy      the same in int8, scales.npy their scales (a first pass over many rows: a quarter the bytes)
       terms.npy ...     BM25 postings (assistant.keyword.Postings)
       meta.json         tokenizer, outlets, the articles with their hashes; written last, so it marks the
                         segment whole
@@ -73,6 +74,14 @@ class Segment:
     @cached_property
     def vectors(self) -> np.ndarray:
         return self._array("vectors")
+
+    @cached_property
+    def vectors8(self) -> np.ndarray:
+        return self._array("vectors8")
+
+    @cached_property
+    def scales(self) -> np.ndarray:
+        return self._array("scales")
 
     @cached_property
     def postings(self) -> Postings:
@@ -155,9 +164,11 @@ class SegmentWriter:
         np.save(folder / "outlets.npy", np.array(self.outlet_rows, dtype=np.int32))
         np.save(folder / "timestamps.npy", np.array(self.timestamps, dtype=np.float64))
         dimensions = len(self.vectors[0]) if self.vectors else 0
-        np.save(
-            folder / "vectors.npy", np.stack(self.vectors) if self.vectors else np.zeros((0, dimensions), np.float32)
-        )
+        vectors = np.stack(self.vectors) if self.vectors else np.zeros((0, dimensions), np.float32)
+        np.save(folder / "vectors.npy", vectors)
+        scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
+        np.save(folder / "vectors8.npy", np.round(vectors / scales[:, None]).astype(np.int8))
+        np.save(folder / "scales.npy", scales.astype(np.float32))
         Postings.build(self.tokens).save(folder)
         meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
         _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
