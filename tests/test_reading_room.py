@@ -140,11 +140,13 @@ def test_server_settings_are_masked() -> None:
 def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict[str, str]]) -> None:
     import os
     import pty
-    import select
+    import selectors
     import signal
 
     _, env = served
     primary, secondary = pty.openpty()  # a terminal: chat prompts and edits lines as for a person
+    waiting = selectors.DefaultSelector()
+    waiting.register(primary, selectors.EVENT_READ)
     session = subprocess.Popen(
         [sys.executable, "-m", "assistant", "chat"], stdin=secondary, stdout=secondary, stderr=secondary, env=env
     )
@@ -156,7 +158,7 @@ def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict
         deadline = time.monotonic() + timeout
         while text not in (seen.partition(after)[2] if after else seen):
             assert time.monotonic() < deadline and session.poll() is None, seen.decode(errors="replace")[-2000:]
-            if select.select([primary], [], [], 0.5)[0]:
+            if waiting.select(timeout=0.5):  # a selector: the pty's descriptor may be above select()'s 1024
                 seen += os.read(primary, 4096)
 
     try:
@@ -170,4 +172,5 @@ def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict
         assert session.wait(timeout=30) == 0
     finally:
         session.kill()
+        waiting.close()
         os.close(primary)

@@ -6,6 +6,7 @@ and never changed after, so readers never share a collection with a writer.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from functools import cached_property, wraps
 from pathlib import Path
@@ -32,7 +33,11 @@ class EmbeddedChroma:
         import chromadb
 
         client = chromadb.PersistentClient(path=str(folder / "chroma"), settings=_chroma_settings())
-        return client.get_or_create_collection("chunks", embedding_function=None, metadata=SPACE)
+        collection = client.get_or_create_collection("chunks", embedding_function=None, metadata=SPACE)
+        # Chroma keeps a store open (files, vector index in memory) while any client of it is: close this
+        # one when the collection goes, so a long-running reader lets go of segments it no longer uses
+        weakref.finalize(collection, client.close)
+        return collection
 
     def drop(self, name: str) -> None:
         """Nothing to do: the data goes with the segment's folder."""
