@@ -148,7 +148,13 @@ def test_ctrl_c_in_chat_stops_the_answer_not_the_session(served: tuple[str, dict
     waiting = selectors.DefaultSelector()
     waiting.register(primary, selectors.EVENT_READ)
     session = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "chat"], stdin=secondary, stdout=secondary, stderr=secondary, env=env
+        [sys.executable, "-m", "assistant", "chat"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        # as from a terminal: a test run in the background (nohup, `&`) would pass on an ignored SIGINT
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(secondary)
     seen = b""
