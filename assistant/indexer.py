@@ -20,7 +20,7 @@ from assistant.ingest import FileDone, Problem, load_articles, unexpected
 from assistant.models import Article, Chunk
 from assistant.settings import Settings
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
-from assistant.store.segment import Segment, SegmentWriter
+from assistant.store.segment import SegmentWriter
 
 __all__ = ["BuildReport", "build_index", "index_status"]
 
@@ -130,8 +130,7 @@ def _previous(current: Index) -> Index | None:
 
 def _next_manifest(previous: Index, settings: Settings, embedder: Embedder) -> Manifest:
     old = previous.manifest()
-    previous.check_embedding_model(old, embedder.model_id)
-    previous.check_store(old)
+    previous.check_embedding_model(old, embedder.model_id)  # its store was checked by `_previous`
     manifest = replace(old, segments=[{**entry, "deleted": list(entry["deleted"])} for entry in old.segments])
     if (old.chunk_size, old.chunk_overlap) != (settings.chunk_size, settings.chunk_overlap):
         manifest.chunk_size, manifest.chunk_overlap = settings.chunk_size, settings.chunk_overlap
@@ -267,9 +266,9 @@ def merge_segments(root: IndexDir, manifest: Manifest, most: int) -> int:
     Returns how many segments were merged away. Costs the merged segments' size, read
     back from their collections (texts, metadata, vectors: nothing is embedded again).
     """
-    segments = [Segment(root.segments_dir / entry["name"], root.store) for entry in manifest.segments]
+    segments = [root.segment(entry["name"]) for entry in manifest.segments]
     deleted = [set(entry["deleted"]) for entry in manifest.segments]
-    live = [int(len(s) - s.rows_of(d).sum()) if d else len(s) for s, d in zip(segments, deleted, strict=True)]
+    live = [int(s.kept(d).sum()) for s, d in zip(segments, deleted, strict=True)]
     chosen = {i for i, s in enumerate(segments) if deleted[i] and len(deleted[i]) * 2 > len(s.articles)}
     by_size = sorted(range(len(segments)), key=lambda i: live[i])
     excess = len(segments) - most
@@ -283,7 +282,7 @@ def merge_segments(root: IndexDir, manifest: Manifest, most: int) -> int:
         for entry in segment.articles:
             if entry["doc_id"] not in deleted[i]:
                 writer.add_article(entry)
-        rows = np.flatnonzero(~segment.rows_of(deleted[i])) if deleted[i] else np.arange(len(segment))
+        rows = np.flatnonzero(segment.kept(deleted[i]))
         for batch in segment.chunks(rows):
             metadatas = [{k: v for k, v in m.items() if k != "row"} for m in batch["metadatas"]]
             writer.add(batch["ids"], batch["documents"], metadatas, batch["embeddings"])

@@ -52,7 +52,7 @@ def source_rows(index_dir: Path) -> dict[str, Any]:
     index = IndexDir(index_dir).open()
     rows: dict[str, Any] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
     for segment in index.segments:
-        for batch in segment.chunks(np.flatnonzero(~segment.rows_of(set()))):
+        for batch in segment.chunks(np.arange(len(segment))):
             for key in rows:
                 rows[key].extend(batch[key])
     rows["embeddings"] = np.asarray(rows["embeddings"], dtype=np.float32)

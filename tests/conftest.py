@@ -91,7 +91,7 @@ def assert_whole(index) -> None:  # type: ignore[no-untyped-def]
         assert stored == {str(cid) for cid in segment.ids}
     live_docs = set()
     for position, segment in enumerate(index.segments):
-        kept = ~segment.rows_of(index.deleted[position])
+        kept = segment.kept(index.deleted[position])
         live_docs |= {segment.articles[a]["doc_id"] for a in np.asarray(segment.article_of_row)[kept]}
     assert live_docs == set(index.articles)
     assert len(index.alive) == index.bm25.rows == int(index.offsets[-1])

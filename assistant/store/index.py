@@ -118,6 +118,7 @@ class IndexDir:
         self.path = path
         self.store = store or EmbeddedChroma()
         self.segments_dir = path / "segments"
+        self._segments: dict[str, Segment] = {}  # write-once, so one reading serves every generation
 
     @classmethod
     def of(cls, settings: Settings) -> IndexDir:
@@ -141,6 +142,12 @@ class IndexDir:
 
     def generations(self) -> list[Path]:
         return sorted(p for p in self.path.glob("gen-*") if p.name[4:10].isdigit())
+
+    def segment(self, name: str) -> Segment:
+        """A finished segment, read once for all the generations opened through this directory."""
+        if name not in self._segments:
+            self._segments[name] = Segment(self.segments_dir / name, self.store)
+        return self._segments[name]
 
     def new_segment(self, uid: str) -> SegmentWriter:
         """A segment to write, numbered past any there (a killed build's included). Call with the lock held."""
@@ -183,6 +190,7 @@ class IndexDir:
             if folder.name not in used:
                 if (named := folder / "collection").is_file():
                     self.store.drop(named.read_text().strip())
+                self._segments.pop(folder.name, None)
                 shutil.rmtree(folder, ignore_errors=True)
 
     def lock(self, timeout: float) -> Any:
@@ -266,7 +274,7 @@ class Index:
     def segments(self) -> list[Segment]:
         manifest = self.manifest()
         self.check_store(manifest)
-        segments = [Segment(self.root.segments_dir / entry["name"], self.root.store) for entry in manifest.segments]
+        segments = [self.root.segment(entry["name"]) for entry in manifest.segments]
         for segment in segments:
             if segment.meta.get("tokenizer") != TOKENIZER:
                 raise IndexMismatchError(
@@ -355,9 +363,7 @@ class Index:
     @cached_property
     def alive(self) -> np.ndarray:
         """Whether each row belongs to a live article."""
-        parts = [
-            ~s.rows_of(d) if d else np.ones(len(s), bool) for s, d in zip(self.segments, self.deleted, strict=True)
-        ]
+        parts = [segment.kept(deleted) for segment, deleted in zip(self.segments, self.deleted, strict=True)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
     @cached_property
@@ -386,8 +392,12 @@ class Index:
         """BM25 score of every row (0 for deleted ones)."""
         return np.where(self.alive, self.bm25.scores(question), 0.0)
 
+    def _position(self, row: int) -> int:
+        """Which segment holds the row."""
+        return int(np.searchsorted(self.offsets, row, side="right")) - 1
+
     def _locate(self, row: int) -> tuple[Segment, int]:
-        position = int(np.searchsorted(self.offsets, row, side="right")) - 1
+        position = self._position(row)
         return self.segments[position], row - int(self.offsets[position])
 
     def chunk_id(self, row: int) -> str:
@@ -449,7 +459,7 @@ class Index:
         """(chunk id, text, metadata) of these rows, read from the segments' collections."""
         by_segment: dict[int, list[int]] = {}
         for row in rows:
-            by_segment.setdefault(int(np.searchsorted(self.offsets, row, side="right")) - 1, []).append(row)
+            by_segment.setdefault(self._position(row), []).append(row)
         found: dict[int, tuple[str, str, dict[str, Any]]] = {}
         for position, members in by_segment.items():
             ids = [self.chunk_id(row) for row in members]

@@ -94,10 +94,12 @@ class Segment:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def rows_of(self, doc_ids: set[str]) -> np.ndarray:
-        """Whether each row belongs to one of these articles."""
-        positions = [i for i, entry in enumerate(self.articles) if entry["doc_id"] in doc_ids]
-        return np.isin(self.article_of_row, positions)
+    def kept(self, deleted: set[str]) -> np.ndarray:
+        """Whether each row belongs to an article not among `deleted`."""
+        if not deleted:
+            return np.ones(len(self), dtype=bool)
+        positions = [i for i, entry in enumerate(self.articles) if entry["doc_id"] in deleted]
+        return ~np.isin(self.article_of_row, positions)
 
     def chunks(self, rows: np.ndarray) -> Iterator[dict[str, Any]]:
         """The stored texts, metadata and vectors of these rows, a batch at a time."""
