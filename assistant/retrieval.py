@@ -45,18 +45,21 @@ class Filters:
     def narrows(self) -> bool:
         return bool(self.sources or self.since or self.until)
 
-    def mask(self, index: Index) -> np.ndarray:
-        """Which live rows of the index pass the filters (vectorised: no loop over chunks)."""
-        keep = index.alive.copy()
+    def rows(self, index: Index) -> np.ndarray:
+        """The live rows of the index that pass the filters, in order (an outlet's rows are read as slices)."""
         if self.sources:
-            wanted = {s.lower() for s in self.sources}
-            keep &= np.isin(index.outlet_of_row, [i for i, outlet in enumerate(index.outlets) if outlet in wanted])
-        with np.errstate(invalid="ignore"):  # a missing date (NaN) passes no date filter
-            if self.since:
-                keep &= index.timestamps >= to_timestamp(self.since)
-            if self.until:
-                keep &= index.timestamps <= to_timestamp(self.until)
-        return keep
+            rows = index.outlet_rows({s.lower() for s in self.sources})
+        else:
+            rows = np.arange(len(index.alive))
+        keep = index.alive[rows]
+        if self.since or self.until:
+            stamps = index.timestamps[rows]
+            with np.errstate(invalid="ignore"):  # a missing date (NaN) passes no date filter
+                if self.since:
+                    keep &= stamps >= to_timestamp(self.since)
+                if self.until:
+                    keep &= stamps <= to_timestamp(self.until)
+        return rows[keep]
 
 
 def _date_option(name: str, value: str | None, end: bool = False) -> str | None:
@@ -93,19 +96,19 @@ def retrieve(
     keyword_score: dict[int, float] = {}
     rankings: list[tuple[float, list[int]]] = []
     for focus in plan_searches(question, filters, index.sources):
-        if not focus.narrows:  # the whole index: Chroma's vector indexes
+        if focus.narrows:  # a filtered subset: exact search over its rows
+            rows = focus.rows(index)
+            dense = index.exact_dense(query, rows, CANDIDATES)
+            found = rows[top_indices(keyword_all[rows], CANDIDATES)]
+        else:  # the whole index: Chroma's vector indexes
             dense = index.dense(query, CANDIDATES)
-            scores = keyword_all
-        else:  # a filtered subset: exact search over its rows
-            mask = focus.mask(index)
-            dense = index.exact_dense(query, mask, CANDIDATES)
-            scores = np.where(mask, keyword_all, 0.0)
+            found = top_indices(keyword_all, CANDIDATES)
         weight = FOCUSED_WEIGHT if focus.narrows else 1.0
         rankings.append((weight, [row for row, _ in dense]))
         similarity |= dict(dense)
-        top = [int(i) for i in top_indices(scores, CANDIDATES) if scores[i] > 0]
+        top = [int(row) for row in found if keyword_all[row] > 0]
         rankings.append((weight * KEYWORD_WEIGHT, top))
-        keyword_score |= {i: float(scores[i]) for i in top}
+        keyword_score |= {row: float(keyword_all[row]) for row in top}
 
     fused: dict[int, float] = {}
     for weight, ranking in rankings:

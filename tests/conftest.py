@@ -85,10 +85,13 @@ def sample_settings(sample_index_dir: Path, tmp_path: Path, monkeypatch: pytest.
 
 
 def assert_whole(index) -> None:  # type: ignore[no-untyped-def]
-    """Each segment's collection holds exactly its rows; the live articles are those of the live rows."""
+    """Each segment's collection holds exactly its rows (grouped by outlet); the live articles are the live rows'."""
     for segment in index.segments:
-        stored = set(segment.collection.get(include=[])["ids"])
-        assert stored == {str(cid) for cid in segment.ids}
+        stored = segment.collection.get(include=["metadatas"])
+        assert sorted(stored["ids"]) == sorted(str(cid) for cid in segment.ids)
+        rows = segment.added[[m["row"] for m in stored["metadatas"]]]
+        assert segment.ids[rows].tolist() == stored["ids"]  # the row Chroma keeps maps to the chunk's row
+        assert (np.diff(segment.outlet_of_row) >= 0).all()
     live_docs = set()
     for position, segment in enumerate(index.segments):
         kept = segment.kept(index.deleted[position])

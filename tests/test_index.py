@@ -20,6 +20,7 @@ from assistant.qa import Assistant
 from assistant.retrieval import Filters
 from assistant.settings import Settings
 from assistant.store import Index, IndexDir
+from assistant.store.index import FORMAT_VERSION
 
 
 def records(*rows: dict[str, str]) -> str:
@@ -111,18 +112,24 @@ def test_filters_on_outlet_and_dates(tmp_path: Path, settings: Settings, local_e
             article("v1", "The Verge", "2023-11-24T10:00:00+00:00", "Apple shipped a new iPhone update on Friday."),
             article("f1", "Fortune", "2023-10-02T10:00:00+00:00", "Apple shares rose after the iPhone launch."),
             article("f2", "Fortune", "2023-12-05T10:00:00+00:00", "Apple faced an iPhone lawsuit in December."),
+            article("v2", "The Verge", "2023-10-15T10:00:00+00:00", "iPhone sales in October lifted Apple."),
         )
     )
     build_index([path], settings, embedder=local_embedder)
     assistant = Assistant(settings, embedder=local_embedder)
+    index = IndexDir(settings.index_dir).open()
+    assert [index.outlets[o] for o in index.outlet_of_row] == ["the verge"] * 2 + ["fortune"] * 2  # grouped
+    for row in range(4):  # Chroma's hits map to their rows
+        assert index.dense(index.vector(row), 1)[0][0] == row
 
     def docs(**options: object) -> set[str]:
         return {p.chunk.doc_id for p in assistant.retrieve("Apple iPhone", filters=Filters.parse(**options))}
 
-    assert docs() == {"v1", "f1", "f2"}
+    assert docs() == {"v1", "f1", "f2", "v2"}
     assert docs(sources=["fortune"]) == {"f1", "f2"}
+    assert docs(sources=["The Verge", "Fortune"], until="2023-10-31") == {"f1", "v2"}
     assert docs(since="2023-11-01") == {"v1", "f2"}
-    assert docs(until="2023-11-24") == {"v1", "f1"}  # a bare date includes that whole day
+    assert docs(until="2023-11-24") == {"v1", "f1", "v2"}  # a bare date includes that whole day
     assert docs(sources=["Fortune"], since="2023-11-01", until="2023-12-31") == {"f2"}
     assert docs(sources=["Wired"]) == set()
     with pytest.raises(InputError, match="--since"):
@@ -227,7 +234,7 @@ def test_an_index_of_an_older_format_is_refused_until_a_build_rebuilds_it(
         lambda: Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH),
         lambda: index_status(sample_settings),
     ):
-        with pytest.raises(IndexMismatchError, match="format 1, this version reads 2: run `assistant index rebuild`"):
+        with pytest.raises(IndexMismatchError, match=f"format 1, this version reads {FORMAT_VERSION}: run `assistant"):
             attempt()
     report = build_index(None, sample_settings, embedder=local_embedder)  # from the remembered paths
     assert report.articles == report.added == 2 and Assistant(sample_settings, embedder=local_embedder).retrieve(DAESH)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from assistant.models import Article
     from assistant.settings import Settings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: a segment's rows grouped by outlet
 MAX_SEGMENTS = 8
 EXACT_ROWS = 20_000  # a filtered search over more rows reads their int8 vectors first
 BLOCK_ROWS = 8192  # rows a filtered search reads at a time
@@ -420,18 +420,27 @@ class Index:
             )
             offset = int(self.offsets[position])
             for metadata, distance in zip(hits["metadatas"][0], hits["distances"][0], strict=True):
-                row = offset + int(metadata["row"])
+                row = offset + int(segment.added[metadata["row"]])
                 if self.alive[row]:
                     found.append((row, 1.0 - distance))
         return sorted(found, key=lambda hit: -hit[1])[:n]
 
-    def exact_dense(self, vector: np.ndarray, mask: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The `n` rows `mask` keeps most similar to `vector`, by exact search: (row, cosine), best first.
+    def outlet_rows(self, outlets: Sequence[str]) -> np.ndarray:
+        """The rows of these (lower-cased) outlets, in order: a slice of each segment per outlet."""
+        parts = []
+        for offset, segment in zip(self.offsets, self.segments, strict=False):
+            bounds = segment.outlet_bounds
+            for code, outlet in enumerate(segment.meta["outlets"]):
+                if outlet in outlets:
+                    parts.append(np.arange(offset + bounds[code], offset + bounds[code + 1]))
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def exact_dense(self, vector: np.ndarray, rows: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """The `n` of these (sorted) rows most similar to `vector`, by exact search: (row, cosine), best first.
 
         Over more than EXACT_ROWS rows, a first pass scores their int8 vectors (a quarter of the
         bytes to read) and the best 4 x n are scored again exactly.
         """
-        rows = np.flatnonzero(mask & self.alive)
         if not len(rows):
             return []
         if len(rows) > EXACT_ROWS:
@@ -441,18 +450,31 @@ class Index:
         return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
 
     def _similarity(self, rows: np.ndarray, vector: np.ndarray, quantized: bool = False) -> np.ndarray:
-        """Cosine of `vector` with each of these (sorted) rows' vectors, or its int8 estimate."""
+        """Cosine of `vector` with each of these (sorted) rows' vectors, or its int8 estimate.
+
+        Where a segment's rows fill most of their span (an outlet's slice), the span is read in
+        order, block by block, rather than gathered row by row.
+        """
         similarity = np.empty(len(rows), dtype=np.float32)
         bounds = np.searchsorted(rows, self.offsets)
         for position, segment in enumerate(self.segments):
-            for begin in range(bounds[position], bounds[position + 1], BLOCK_ROWS):
-                end = min(begin + BLOCK_ROWS, bounds[position + 1])
-                local = rows[begin:end] - self.offsets[position]
-                if quantized:
-                    block = segment.vectors8[local].astype(np.float32) @ vector
-                    similarity[begin:end] = block * segment.scales[local]
-                else:
-                    similarity[begin:end] = np.asarray(segment.vectors[local]) @ vector
+            local = rows[bounds[position] : bounds[position + 1]] - self.offsets[position]
+            if not len(local):
+                continue
+            first, last = int(local[0]), int(local[-1]) + 1
+            if last - first <= 2 * len(local):
+                span = np.concatenate(
+                    [
+                        _scores(segment, slice(begin, min(begin + BLOCK_ROWS, last)), vector, quantized)
+                        for begin in range(first, last, BLOCK_ROWS)
+                    ]
+                )
+                similarity[bounds[position] : bounds[position + 1]] = span[local - first]
+            else:
+                for begin in range(0, len(local), BLOCK_ROWS):
+                    at = bounds[position] + begin
+                    block = local[begin : begin + BLOCK_ROWS]
+                    similarity[at : at + len(block)] = _scores(segment, block, vector, quantized)
         return similarity
 
     def fetch(self, rows: Sequence[int]) -> dict[int, tuple[str, str, dict[str, Any]]]:
@@ -472,3 +494,10 @@ class Index:
                 if cid in stored:
                     found[row] = (cid, *stored[cid])
         return found
+
+
+def _scores(segment: Segment, rows: slice | np.ndarray, vector: np.ndarray, quantized: bool) -> np.ndarray:
+    """Cosine of `vector` with these rows' vectors (a slice reads them in place), or its int8 estimate."""
+    if quantized:
+        return (segment.vectors8[rows].astype(np.float32) @ vector) * segment.scales[rows]
+    return np.asarray(segment.vectors[rows]) @ vector

@@ -3,7 +3,8 @@
     segments/seg-000007-3fa2c1/
       collection        the Chroma collection's name (written first: a killed build's leftovers can be found)
       chroma/           the embedded store's data (a server keeps it instead)
-      ids.npy           chunk id of every row
+      ids.npy           chunk id of every row; rows are grouped by outlet, so an outlet's rows are one slice
+      added.npy         the order rows were added (the `row` Chroma stores with each chunk) -> row
       articles.npy      row -> position of its article in meta.json
       outlets.npy       row -> position of its outlet in meta.json
       timestamps.npy    publication time of every row (NaN if unknown)
@@ -70,6 +71,15 @@ class Segment:
     @cached_property
     def timestamps(self) -> np.ndarray:
         return self._array("timestamps")
+
+    @cached_property
+    def added(self) -> np.ndarray:
+        return self._array("added")
+
+    @cached_property
+    def outlet_bounds(self) -> np.ndarray:
+        """Outlet i (in meta.json) holds rows outlet_bounds[i]:outlet_bounds[i + 1]."""
+        return np.searchsorted(self.outlet_of_row, np.arange(len(self.meta["outlets"]) + 1))
 
     @cached_property
     def vectors(self) -> np.ndarray:
@@ -159,19 +169,26 @@ class SegmentWriter:
         self.vectors += list(vectors)
 
     def finish(self) -> Segment:
-        """Write the row files and the postings, then meta.json, which marks the segment whole."""
+        """Write the row files (rows grouped by outlet), the postings, then meta.json, which marks the segment whole."""
         folder = self.folder
-        np.save(folder / "ids.npy", np.array(self.ids, dtype=str))
-        np.save(folder / "articles.npy", np.array(self.article_rows, dtype=np.int32))
-        np.save(folder / "outlets.npy", np.array(self.outlet_rows, dtype=np.int32))
-        np.save(folder / "timestamps.npy", np.array(self.timestamps, dtype=np.float64))
+        order = np.argsort(np.array(self.outlet_rows, dtype=np.int32), kind="stable")
+        added = np.empty(len(order), dtype=np.int32)
+        added[order] = np.arange(len(order))
+        np.save(folder / "added.npy", added)
+        for name, values, dtype in (
+            ("ids", self.ids, str),
+            ("articles", self.article_rows, np.int32),
+            ("outlets", self.outlet_rows, np.int32),
+            ("timestamps", self.timestamps, np.float64),
+        ):
+            np.save(folder / f"{name}.npy", np.array(values, dtype=dtype)[order])
         dimensions = len(self.vectors[0]) if self.vectors else 0
-        vectors = np.stack(self.vectors) if self.vectors else np.zeros((0, dimensions), np.float32)
+        vectors = np.stack([self.vectors[i] for i in order]) if self.vectors else np.zeros((0, dimensions), np.float32)
         np.save(folder / "vectors.npy", vectors)
         scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
         np.save(folder / "vectors8.npy", np.round(vectors / scales[:, None]).astype(np.int8))
         np.save(folder / "scales.npy", scales.astype(np.float32))
-        Postings.build(self.tokens).save(folder)
+        Postings.build([self.tokens[i] for i in order]).save(folder)
         meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
         _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
         return Segment(folder, self.store)
