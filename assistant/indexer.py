@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,14 @@ from assistant.models import Article, Chunk
 from assistant.settings import Settings
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
 from assistant.store.segment import SegmentWriter
+from assistant.web import Fetcher, Kept, WebReport, WebSource, is_url
 
 __all__ = ["BuildReport", "build_index", "index_status"]
 
 EMBED_BATCH_CHUNKS = 256  # chunks embedded and stored per step: bounds memory on big corpora
 RACY_NS = 2_000_000_000  # a file modified less than this before it was read is read again next build
 
-Progress = Callable[[str, int], None]  # (event, count): "article" or "embedded"
+Progress = Callable[[str, int], None]  # (event, count): "article", "embedded"; for URLs "fetched", "cached", "failed"
 
 
 @dataclass
@@ -41,6 +43,7 @@ class BuildReport:
     chunks_embedded: int = 0
     segments_merged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    web: WebReport | None = None  # when URLs were read
     seconds: float = 0.0
     index_dir: str = ""
 
@@ -74,19 +77,23 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 
 
 def build_index(
-    paths: Iterable[Path] | None,
+    paths: Iterable[Path | str] | None,
     settings: Settings,
     *,
     rebuild: bool = False,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    prune: bool = False,
+    since: str | None = None,
 ) -> BuildReport:
-    """Index the articles under `paths` (default: the remembered ones).
+    """Index the articles under `paths`, files, folders or URLs (default: the remembered ones).
 
     Unchanged articles are kept as they are (files unchanged since the last build are
-    not even read), new and changed ones are chunked and embedded into a new segment,
-    and articles no longer found under the paths are removed. `rebuild` starts from
-    nothing. Either way the new generation is switched to only when complete.
+    not even read, URLs are asked whether they changed), new and changed ones are
+    chunked and embedded into a new segment, and articles no longer found under the
+    paths are removed (a feed's or sitemap's former pages only with `prune`; `since`:
+    only a sitemap's pages modified since that date). `rebuild` starts from nothing.
+    Either way the new generation is switched to only when complete.
     """
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings)
@@ -96,7 +103,7 @@ def build_index(
         current = root.current()
         previous = _previous(current) if current is not None and not rebuild else None
         remembered = previous.manifest().paths if previous else (current.remembered_paths() if current else [])
-        path_list = [str(Path(p).resolve()) for p in paths] if paths else remembered
+        path_list = [str(p) if is_url(str(p)) else str(Path(p).resolve()) for p in paths] if paths else remembered
         if not path_list:
             raise InputError("no paths to index: run `assistant index build PATH...`")
         if previous is None:
@@ -104,8 +111,11 @@ def build_index(
         else:
             manifest = _next_manifest(previous, settings, embedder)
         builder = _Builder(root, previous, manifest, embedder, progress)
-        report = builder.run([Path(p) for p in path_list], settings.max_article_mb)
-        if builder.changed or previous is None or manifest.paths != path_list or manifest.files != builder.known_files:
+        with Fetcher.of(settings) as fetcher:
+            web = WebSource(fetcher, builder.known_web, prune, since, builder.progress)
+            report = builder.run(path_list, settings.max_article_mb, web)
+        unchanged = manifest.files == builder.known_files and manifest.web == builder.known_web
+        if builder.changed or previous is None or manifest.paths != path_list or not unchanged:
             manifest.paths = path_list
             builder.finish()
             published = root.publish(manifest)
@@ -149,6 +159,7 @@ class _Builder:
         self.report = BuildReport()
         self.live: dict[str, tuple[dict[str, Any], int]] = dict(base.articles) if base is not None else {}
         self.known_files, manifest.files = manifest.files, {}
+        self.known_web, manifest.web = manifest.web, {}
         self.pending: list[tuple[Article, str, list[Chunk]]] = []
         self.changed = False
         self.writer: SegmentWriter | None = None
@@ -158,10 +169,18 @@ class _Builder:
         known = self.known_files.get(path)
         return known is not None and (known["size"], known["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
 
-    def run(self, paths: list[Path], max_mb: float) -> BuildReport:
+    def run(self, paths: list[str], max_mb: float, web: WebSource) -> BuildReport:
         seen: set[str] = set()
+        kept: set[str] = set()  # articles of URLs that are unchanged or failed: indexed as they are
         held: list[str] = []  # the articles of the file being read
-        for item in load_articles(paths, max_mb, self._unchanged):
+        files = load_articles([Path(p) for p in paths if not is_url(p)], max_mb, self._unchanged)
+        urls = [p for p in paths if is_url(p)]
+        items: Iterator[Any] = itertools.chain(files, web.articles(urls))
+        for item in items:
+            if isinstance(item, Kept):
+                kept.update(item.doc_ids)
+                self.report.unchanged += len(item.doc_ids)
+                continue
             if isinstance(item, FileDone):
                 if item.skipped:
                     held = [d for d in self.known_files[item.path]["doc_ids"] if d not in seen]
@@ -188,7 +207,10 @@ class _Builder:
             held.append(item.doc_id)
             self._consider(item)
         self._flush()
-        gone = [doc_id for doc_id in self.live if doc_id not in seen]
+        self.manifest.web = web.states
+        if urls:
+            self.report.web = web.report
+        gone = [doc_id for doc_id in self.live if doc_id not in seen and doc_id not in kept]
         for doc_id in gone:
             self._delete(doc_id)
         self.report.removed = len(gone)

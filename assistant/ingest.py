@@ -130,7 +130,7 @@ def _load_file(path: Path, doc_id: str, limit: int) -> Iterator[Article | Proble
     if not raw.strip():
         yield Problem(str(path), "empty file")
         return
-    text = _decode(raw)
+    text = decode(raw)
     if text is None:
         yield Problem(str(path), "binary content, not text")
         return
@@ -138,14 +138,14 @@ def _load_file(path: Path, doc_id: str, limit: int) -> Iterator[Article | Proble
     if suffix in RECORD_SUFFIXES:
         yield from _load_records([(0, text)], path)
         return
-    article = _html_article(text, doc_id) if suffix in HTML_SUFFIXES else _text_article(text, doc_id)
+    article = html_article(text, doc_id) if suffix in HTML_SUFFIXES else _text_article(text, doc_id)
     if not article.text.strip():
         yield Problem(str(path), "no article text found")
     else:
         yield article.model_copy(update={"path": str(path)})
 
 
-def _decode(raw: bytes) -> str | None:
+def decode(raw: bytes) -> str | None:
     """Text from bytes: UTF-8 or UTF-16 (by BOM), else Latin-1; None for binary data."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -194,7 +194,7 @@ def _text_article(text: str, doc_id: str) -> Article:
     )
 
 
-def _html_article(html: str, doc_id: str) -> Article:
+def html_article(html: str, doc_id: str) -> Article:
     import trafilatura  # heavy: only when there is HTML to read
 
     document = trafilatura.bare_extraction(
@@ -220,7 +220,7 @@ def _load_jsonl(path: Path, limit: int) -> Iterator[Article | Problem]:
     with path.open("rb") as stream:
         if stream.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: read whole, within the limit
             stream.seek(0)
-            text = _decode(stream.read(limit)) or ""
+            text = decode(stream.read(limit)) or ""
             yield from _load_records(enumerate(text.splitlines(), 1), path, jsonl=True)
             return
         stream.seek(0)
@@ -230,7 +230,7 @@ def _load_jsonl(path: Path, limit: int) -> Iterator[Article | Problem]:
                 yield Problem(f"{path}:{number}", f"line over the {limit / 1e6:g} MB limit of one article")
             elif raw.strip():
                 found = True
-                text = _decode(raw)
+                text = decode(raw)
                 if text is None:
                     yield Problem(f"{path}:{number}", "binary content, not text")
                 else:

@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         None, description="Token sent to the Chroma server (Chroma's token auth: Authorization: Bearer)."
     )
 
+    fetch_timeout: float = Field(
+        20.0, description="Seconds before a web request fails (to connect, or between two reads)."
+    )
+    fetch_delay: float = Field(
+        0.5, ge=0, description="Seconds between two requests to the same site (or its robots.txt Crawl-delay)."
+    )
+    fetch_connections: int = Field(4, ge=1, description="Web requests in flight at once.")
+
     lock_timeout: float = Field(60.0, description="Seconds a build waits for another build to finish.")
     max_article_mb: float = Field(10.0, description="Largest article file (or JSONL line) read, in MB.")
     chunk_size: int = Field(1000, description="Longest chunk, in characters.")

@@ -1,6 +1,7 @@
 """The index at scale: a one-article build, retrieval latency, memory and disk at 100k, 300k and 1M chunks.
 
     python bench/scale.py [--chunks 100000 300000 1000000] [--stores embedded server] [--index DIR]
+                          [--work DIR [--keep]]
 
 Synthetic but realistic: the 609 MultiHop-RAG articles copied with new ids (article ID of copy r is
 "ID~r", one JSONL file per copy), their chunks' vectors perturbed (noise 0.01, normalised) so the vector
@@ -172,15 +173,24 @@ def retrieval(env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def measure(rows: dict[str, Any], folder: Path, store_kind: str, chunks: int) -> dict[str, Any]:
+def measure(
+    rows: dict[str, Any], folder: Path, store_kind: str, chunks: int, keep: bool, setup_only: bool = False
+) -> dict[str, Any]:
     target = folder / f"{store_kind}-{chunks}"
+    made_file = target / "made.json"  # a kept synthetic index: its size and how long it took to write
+    if not made_file.exists():
+        shutil.rmtree(target, ignore_errors=True)
     server = ChromaServer(target / "chroma-data").start() if store_kind == "server" else None
     try:
         store: ChunkStore = ChromaServerStore(server.url) if server else EmbeddedChroma()
         copies = max(1, round(chunks / len(rows["ids"])))
-        started = time.perf_counter()
-        made = synthetic_index(rows, target, copies, store)
-        setup_s = time.perf_counter() - started
+        if not made_file.exists():
+            started = time.perf_counter()
+            made = synthetic_index(rows, target, copies, store)
+            made_file.write_text(json.dumps({"chunks": made, "setup_s": time.perf_counter() - started}))
+        made, setup_s = json.loads(made_file.read_text()).values()
+        if setup_only:
+            return {"chunks": made, "synthetic_setup_s": round(setup_s, 1)}
         env = {"ASSISTANT_INDEX_DIR": str(target / "index")} | ({"ASSISTANT_CHROMA_URL": server.url} if server else {})
         disk = disk_bytes([target / "index"] + ([target / "chroma-data"] if server else []))
         figures = {
@@ -198,7 +208,8 @@ def measure(rows: dict[str, Any], folder: Path, store_kind: str, chunks: int) ->
     finally:
         if server:
             server.stop()
-        shutil.rmtree(target, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(target, ignore_errors=True)
     print(json.dumps({store_kind: figures}), file=sys.stderr, flush=True)
     return figures
 
@@ -209,9 +220,15 @@ def main() -> None:
     parser.add_argument("--stores", nargs="+", default=["embedded", "server"], choices=["embedded", "server"])
     parser.add_argument("--index", type=Path, help="an existing index of all_corpus.jsonl")
     parser.add_argument("--work", type=Path, help="where to build (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the synthetic indexes in --work, and reuse them")
+    parser.add_argument(
+        "--setup-only", action="store_true", help="with --keep: write the synthetic indexes, measure nothing"
+    )
     args = parser.parse_args()
+    if args.keep and not args.work:
+        parser.error("--keep needs --work")
     with tempfile.TemporaryDirectory(dir=args.work) as scratch:
-        folder = Path(scratch)
+        folder = args.work if args.keep else Path(scratch)
         index_dir = args.index
         if index_dir is None:
             index_dir = folder / "source"
@@ -220,7 +237,13 @@ def main() -> None:
                 {"ASSISTANT_INDEX_DIR": str(index_dir)},
             )
         rows = source_rows(index_dir)
-        figures = {kind: {str(n): measure(rows, folder, kind, n) for n in args.chunks} for kind in args.stores}
+        figures = {
+            kind: {str(n): measure(rows, folder, kind, n, args.keep, args.setup_only) for n in args.chunks}
+            for kind in args.stores
+        }
+        if args.setup_only:
+            print(json.dumps(figures))
+            return
     headline = {
         f"{kind}_{n}": {
             "build_s": f["one_article_build"]["seconds"]["median"],

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,13 +17,27 @@ StrictOption = Annotated[bool, typer.Option("--strict", help="Exit non-zero if a
 @app.command()
 def build(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders of articles (default: the remembered ones).")
+        list[str] | None,
+        typer.Argument(
+            help="Files or folders of articles, or URLs of pages, RSS/Atom feeds and sitemaps "
+            "(default: the remembered ones).",
+            show_default=False,
+        ),
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Drop the articles a feed or sitemap no longer lists.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Sitemaps: only pages modified on or after this date (remembered).")
     ] = None,
     json_output: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
-    """Bring the index in line with PATHS: embed new and changed articles, drop deleted ones."""
-    _build(paths, rebuild=False, json_output=json_output, strict=strict)
+    """Bring the index in line with PATHS: embed new and changed articles, drop deleted ones.
+
+    URLs are asked whether they changed (ETag, Last-Modified), so a refresh fetches and embeds only what is new.
+    """
+    _build(paths, rebuild=False, json_output=json_output, strict=strict, prune=prune, since=since)
 
 
 @app.command()
@@ -49,15 +62,25 @@ def status(json_output: JsonOption = False) -> None:
         out.print(f"[bold]{key}[/]: {escape(str(value))}")
 
 
-def _build(paths: list[Path] | None, rebuild: bool, json_output: bool, strict: bool) -> None:
+def _build(
+    paths: list[str] | None,
+    rebuild: bool,
+    json_output: bool,
+    strict: bool,
+    prune: bool = False,
+    since: str | None = None,
+) -> None:
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from assistant.indexer import build_index
+    from assistant.retrieval import Filters
     from assistant.settings import load_settings
 
     settings = load_settings()
-    counts = {"article": 0, "embedded": 0}
+    if since is not None:
+        since = Filters.parse(since=since).since
+    counts = dict.fromkeys(("article", "embedded", "fetched", "cached", "failed"), 0)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
     ) as progress:
@@ -65,11 +88,15 @@ def _build(paths: list[Path] | None, rebuild: bool, json_output: bool, strict: b
 
         def advance(event: str, count: int) -> None:
             counts[event] += count
+            web = counts["fetched"] + counts["cached"] + counts["failed"]
+            pages = f"{counts['fetched']} pages fetched, {counts['cached']} unchanged, {counts['failed']} failed; "
             progress.update(
-                task, description=f"{counts['article']} articles read, {counts['embedded']} chunks embedded"
+                task,
+                description=f"{pages if web else ''}{counts['article']} articles read, "
+                f"{counts['embedded']} chunks embedded",
             )
 
-        report = build_index(paths or None, settings, rebuild=rebuild, progress=advance)
+        report = build_index(paths or None, settings, rebuild=rebuild, progress=advance, prune=prune, since=since)
     for problem in report.problems:
         err.print(f"[yellow]skipped[/] {escape(problem.path)}: {escape(problem.reason)}")
     if json_output:
@@ -81,5 +108,12 @@ def _build(paths: list[Path] | None, rebuild: bool, json_output: bool, strict: b
             f"{report.unchanged} unchanged; {report.chunks_embedded} chunks embedded; "
             f"{len(report.problems)} skipped) in {report.seconds:.1f} s"
         )
+        if report.web:
+            web = report.web
+            out.print(
+                f"web: {web.requests} requests, {web.fetched} fetched ({web.bytes / 1e6:.2f} MB), "
+                f"{web.not_modified} not modified, {web.listed_unchanged} listed unchanged (not requested), "
+                f"{web.failed} failed, {web.duplicates} duplicates"
+            )
     if strict and report.problems:
         raise typer.Exit(1)

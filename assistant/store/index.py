@@ -60,6 +60,7 @@ class Manifest:
     uid: str = field(default_factory=lambda: secrets.token_hex(6))  # names its collections on a server
     segments: list[dict[str, Any]] = field(default_factory=list)  # {"name", "deleted": [doc_id, ...]}
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> size, mtime_ns, doc_ids read from it
+    web: dict[str, dict[str, Any]] = field(default_factory=dict)  # URL -> what it answered (assistant.web.sources)
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
