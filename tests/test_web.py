@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,7 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
             b"<!doctype html><html><head><title>App</title></head><body><script>boot()</script></body></html>"
         ),
         "/huge": Route(article_html("Huge", "word " * 400_000, "S", "2024-05-01").encode()),
+        "/huge-unannounced": Route(b"<html><body>" + b"<p>word</p>" * 200_000 + b"</body></html>", length=False),
         "/loop": Route(b"", status=302, headers={"Location": "/loop2"}),
         "/loop2": Route(b"", status=302, headers={"Location": "/loop"}),
     }
@@ -191,6 +193,7 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
         "/report.pdf",
         "/empty",
         "/huge",
+        "/huge-unannounced",
         "/loop",
         "/missing",
         "https:/news/tls",
@@ -201,7 +204,8 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
     assert reasons["/slow"].startswith("timed out")
     assert "not an HTML page" in reasons["/report.pdf"] and "application/pdf" in reasons["/report.pdf"]
     assert reasons["/empty"] == "no article text found in the page"
-    assert "limit" in reasons["/huge"]
+    assert reasons["/huge"] == "2.0 MB is over the 1 MB limit"
+    assert reasons["/huge-unannounced"] == "body over the 1 MB limit"  # no Content-Length: counted as it comes
     assert "redirects" in reasons["/loop"]
     assert reasons["https:/news/tls"].startswith("TLS error")
     assert reasons["/bad.xml"].startswith("malformed feed")
@@ -224,6 +228,19 @@ def test_strict_turns_a_broken_url_into_exit_1_and_the_summary_is_json(web: WebS
     assert "Traceback" not in done.stderr
     summary = json.loads(done.stdout)
     assert summary["added"] == 1 and summary["web"]["failed"] == 1 and summary["web"]["fetched"] == 2
+
+
+def test_requests_to_one_site_are_paced_and_a_few_run_at_once(web: WebServer) -> None:
+    from assistant.web import Fetcher
+
+    for n in range(6):
+        web.routes[f"/p{n}"] = Route(b"<html><body><p>x</p></body></html>", delay=0.3)
+    with Fetcher(delay=0.1, connections=3) as fetcher, ThreadPoolExecutor(6) as pool:
+        list(pool.map(fetcher.get, [f"{web.url}/p{n}" for n in range(6)]))
+    arrivals = sorted(r.at for r in web.requests if r.path.startswith("/p"))
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.09  # 0.1 s apart
+    # 3 connections: the 4th request waits for an answer (0.3 s) although its turn came 0.1 s later
+    assert arrivals[3] - arrivals[0] >= 0.29
 
 
 def test_robots_txt_is_respected(web: WebServer, web_settings: Settings, embedder: CountingEmbedder) -> None:

@@ -22,12 +22,14 @@ class Route:
     last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
+    length: bool = True  # send Content-Length (else the body ends when the connection closes)
 
 
 @dataclass(frozen=True)
 class Request:
     path: str
     headers: dict[str, str]
+    at: float  # time.monotonic() when it arrived
 
 
 class WebServer:
@@ -38,7 +40,7 @@ class WebServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                server.requests.append(Request(self.path, dict(self.headers)))
+                server.requests.append(Request(self.path, dict(self.headers), time.monotonic()))
                 route = server.routes.get(self.path.split("?")[0])  # the query string does not pick the page
                 if route is None:
                     self.send_error(404, "Not Found")
@@ -57,14 +59,19 @@ class WebServer:
                     self.end_headers()
                     return
                 self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
+                if route.length:
+                    self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
                 self.wfile.write(route.body)
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that hangs up early (a size cap, a timeout) is what some tests do
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
