@@ -182,7 +182,8 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
     web.routes["/bad.xml"] = Route(b"<?xml version='1.0'?><rss><channel><item><title>Cut", "application/rss+xml")
 
     settings = web_settings.model_copy(update={"max_article_mb": 1.0})
-    report = build_index([feed, web.url + "/bad.xml"], settings, embedder=embedder)
+    web.routes["/bad-sitemap.xml"] = Route(b"<?xml version='1.0'?><urlset><url><loc>/a</loc>", "application/xml")
+    report = build_index([feed, web.url + "/bad.xml", web.url + "/bad-sitemap.xml"], settings, embedder=embedder)
     reasons = {
         p.path.replace(web.url, "").replace(f"https://127.0.0.1:{port}", "https:"): p.reason for p in report.problems
     }
@@ -198,6 +199,7 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
         "/missing",
         "https:/news/tls",
         "/bad.xml",
+        "/bad-sitemap.xml",
     }
     assert reasons["/gone"] == "HTTP 410 Gone" and reasons["/missing"] == "HTTP 404 Not Found"
     assert reasons["/error"] == "HTTP 503 Service Unavailable"
@@ -209,6 +211,7 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
     assert "redirects" in reasons["/loop"]
     assert reasons["https:/news/tls"].startswith("TLS error")
     assert reasons["/bad.xml"].startswith("malformed feed")
+    assert reasons["/bad-sitemap.xml"].startswith("malformed sitemap XML")
     assert report.added == 2  # the good pages
 
 
@@ -312,6 +315,28 @@ def test_the_network_failing_mid_build_leaves_the_index_as_it_was(
     assert [(p.path, p.reason.split(":")[0]) for p in report.problems] == [(feed, "cannot connect")]
     after = IndexDir(web_settings.index_dir).open()
     assert after.name == before.name and sorted(after.articles) == sorted(before.articles)
+
+
+def test_the_network_failing_in_the_middle_of_a_refresh_keeps_what_was_not_read(
+    web: WebServer, web_settings: Settings, embedder: CountingEmbedder
+) -> None:
+    items = publish(web)
+    build_index([serve_feed(web, items)], web_settings, embedder=embedder)
+    before = IndexDir(web_settings.index_dir).open()
+    for n, (slug, title, body) in enumerate(STORIES):  # every story corrected, every entry re-dated
+        web.page(f"/news/{slug}", article_html(title, body + "\n\nThis article was corrected.", "C", "2024-05-20"))
+        items[n] = items[n] | {"date": http_date(1716500000 + n)}
+    serve_feed(web, items)
+    web.requests.clear()
+    web.fail_after = 3  # robots.txt, the feed, one story (pages are read a few at once); then the site is gone
+    report = build_index(None, web_settings, embedder=embedder)
+    assert report.updated == 1 and len(report.problems) == 2, report.problems
+    assert all(p.reason.startswith(("cannot connect", "connection broken")) for p in report.problems)
+    after = IndexDir(web_settings.index_dir).open()
+    assert_whole(after)
+    assert sorted(after.articles) == sorted(before.articles)  # nothing lost
+    corrected = [doc_id for doc_id in after.articles if "corrected" in after.article(doc_id).text]
+    assert len(corrected) == 1 and corrected[0] in {f"{web.url}/news/{slug}" for slug, _, _ in STORIES}
 
 
 def test_ask_a_question_only_one_feed_article_answers_cited_with_its_url(

@@ -36,10 +36,15 @@ class WebServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
+        self.fail_after: int | None = None  # this many requests answered, the server goes away
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if server.fail_after is not None and len(server.requests) >= server.fail_after:
+                    threading.Thread(target=server.stop).start()  # the network fails: this request is dropped
+                    self.close_connection = True
+                    return
                 server.requests.append(Request(self.path, dict(self.headers), time.monotonic()))
                 route = server.routes.get(self.path.split("?")[0])  # the query string does not pick the page
                 if route is None:
@@ -75,14 +80,17 @@ class WebServer:
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.stopped = threading.Event()
 
     def start(self) -> WebServer:
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        if not self.stopped.is_set():
+            self.stopped.set()
+            self.httpd.shutdown()
+            self.httpd.server_close()
 
     def page(self, path: str, html: str, **options: object) -> str:
         """Serve an HTML page at `path` (with an ETag unless told otherwise); returns its URL."""

@@ -195,6 +195,8 @@ class Fetcher:
             if "SSL" in reason or "CERTIFICATE" in reason.upper() or "TLS" in reason:
                 raise FetchError(f"TLS error: {reason}") from None
             raise FetchError(f"cannot connect: {reason}") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            raise FetchError(f"connection broken: {error}") from None
         except httpx.HTTPError as error:
             raise FetchError(f"{type(error).__name__}: {error}") from None
 
