@@ -26,7 +26,9 @@ RRF_K = 10
 KEYWORD_WEIGHT = 1.4
 FOCUSED_WEIGHT = 2.0
 CANDIDATES = 50  # taken from each ranking before fusion
-_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
+_WORKERS = ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="retrieval"
+)  # BM25 and vector searches (numpy, Chroma: no GIL)
 
 
 @dataclass(frozen=True)
@@ -89,20 +91,20 @@ def retrieve(
     filters = filters or Filters()
     if not index.alive.any():
         return []
-    keyword_scores = _BACKGROUND.submit(index.keyword_scores, question)  # on the other core, while embedding
+    keyword_scores = _WORKERS.submit(index.keyword_scores, question)  # on the other core, while embedding
     query = embedder.embed([question])[0]
+    focuses = plan_searches(question, filters, index.sources)
+    selections = [focus.rows(index) if focus.narrows else None for focus in focuses]
+    searches = [_WORKERS.submit(_dense, index, query, rows) for rows in selections]
     keyword_all = keyword_scores.result()
     similarity: dict[int, float] = {}
     keyword_score: dict[int, float] = {}
     rankings: list[tuple[float, list[int]]] = []
-    for focus in plan_searches(question, filters, index.sources):
-        if focus.narrows:  # a filtered subset: exact search over its rows
-            rows = focus.rows(index)
-            dense = index.exact_dense(query, rows, CANDIDATES)
-            found = rows[top_indices(keyword_all[rows], CANDIDATES)]
-        else:  # the whole index: Chroma's vector indexes
-            dense = index.dense(query, CANDIDATES)
-            found = top_indices(keyword_all, CANDIDATES)
+    for focus, rows, search in zip(focuses, selections, searches, strict=True):
+        dense = search.result()
+        found = (
+            top_indices(keyword_all, CANDIDATES) if rows is None else rows[top_indices(keyword_all[rows], CANDIDATES)]
+        )
         weight = FOCUSED_WEIGHT if focus.narrows else 1.0
         rankings.append((weight, [row for row, _ in dense]))
         similarity |= dict(dense)
@@ -134,6 +136,11 @@ def retrieve(
         if len(passages) == top_k:
             break
     return passages
+
+
+def _dense(index: Index, query: np.ndarray, rows: np.ndarray | None) -> list[tuple[int, float]]:
+    """The whole index through Chroma's vector indexes, or a filtered subset by exact search over its rows."""
+    return index.dense(query, CANDIDATES) if rows is None else index.exact_dense(query, rows, CANDIDATES)
 
 
 def plan_searches(question: str, filters: Filters, sources: Iterable[str]) -> list[Filters]:

@@ -180,7 +180,7 @@ class WebSource:
         if not state or url in self.states:
             return
         self.states[url] = {key: value for key, value in state.items() if not (self.prune and key == "former")}
-        if doc_ids := [d for d in state.get("doc_ids", []) if d not in self._given | self._kept]:
+        if doc_ids := [d for d in state.get("doc_ids", []) if d not in self._given and d not in self._kept]:
             self._kept.update(doc_ids)
             yield Kept(doc_ids)
         for child in state.get("children", []):
