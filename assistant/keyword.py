@@ -127,13 +127,17 @@ class BM25:
             frequency = sum(p.frequency(at) for p, at in found)
             if not frequency:
                 continue
-            idf = np.log(1 + (self.rows - frequency + 0.5) / (frequency + 0.5))
+            idf = np.float32(np.log(1 + (self.rows - frequency + 0.5) / (frequency + 0.5)))
             for offset, norms, (p, at) in zip(self.offsets, self.norms, found, strict=False):
                 if at < 0:
                     continue
                 begin, end = int(p.starts[at]), int(p.starts[at + 1])
                 rows = np.asarray(p.rows[begin:end])
-                counts = np.asarray(p.counts[begin:end], dtype=np.float32)
+                counts = p.counts[begin:end].astype(np.float32)
+                weights = norms[rows]  # idf * count / (norm + count), in place: no temporaries
+                weights += counts
+                np.divide(counts, weights, out=weights)
+                weights *= idf
                 part = scores[offset:] if offset else scores
-                part[rows] += idf * counts / (norms[rows] + counts)  # a term's rows are distinct
+                part[rows] += weights  # a term's rows are distinct
         return scores
