@@ -339,6 +339,7 @@ def test_the_network_failing_in_the_middle_of_a_refresh_keeps_what_was_not_read(
     assert len(corrected) == 1 and corrected[0] in {f"{web.url}/news/{slug}" for slug, _, _ in STORIES}
 
 
+@pytest.mark.llm
 def test_ask_a_question_only_one_feed_article_answers_cited_with_its_url(
     web: WebServer, tmp_path: Path, local_llm
 ) -> None:
