@@ -120,9 +120,12 @@ class OpenAIEmbedder:
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(settings: Settings, questions: bool = False) -> Embedder:
+    """The configured embedder; for `questions`, a local one runs on one thread: one short text is
+    embedded as fast (measured 15.5 vs 14.7 ms), and the other core stays free for BM25 and the
+    vector searches that run meanwhile (retrieval p50 at 1M chunks: 98-104 ms vs 121-131 ms)."""
     if settings.embeddings == "local":
-        return LocalEmbedder(threads=settings.llm_threads)
+        return LocalEmbedder(threads=1 if questions else settings.llm_threads)
     from assistant.llm import openai_client
     from assistant.settings import DEFAULT_OPENAI_EMBEDDING_MODEL
 

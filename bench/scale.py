@@ -180,7 +180,13 @@ def measure(
     made_file = target / "made.json"  # a kept synthetic index: its size and how long it took to write
     if not made_file.exists():
         shutil.rmtree(target, ignore_errors=True)
-    server = ChromaServer(target / "chroma-data").start() if store_kind == "server" else None
+    server = ChromaServer(target / "chroma-data") if store_kind == "server" else None
+    if server and made_file.exists():  # a kept index names its server's URL: start it there again
+        generation = target / "index" / (target / "index" / "CURRENT").read_text().strip()
+        server.url = json.loads(generation.read_text())["store"]
+        server.port = int(server.url.rsplit(":", 1)[1])
+    if server:
+        server.start()
     try:
         store: ChunkStore = ChromaServerStore(server.url) if server else EmbeddedChroma()
         copies = max(1, round(chunks / len(rows["ids"])))
