@@ -211,6 +211,9 @@ def measure(
                 run([BIN / "assistant", "search", QUESTIONS[1], "--json"], env)["peak_rss_mb"]
             ),
         }
+        if server:  # the Chroma server's own peak, after all of the above
+            status = Path(f"/proc/{server.process.pid}/status").read_text()
+            figures["server_peak_rss_mb"] = round(int(status.split("VmHWM:")[1].split()[0]) / 1024)
     finally:
         if server:
             server.stop()
