@@ -103,18 +103,19 @@ class Fetcher:
         """GET `url` (conditionally, given validators) if robots.txt allows it; FetchError otherwise."""
         host = self._host(url)
         if not self._allowed(host, url):
-            self.stats.failed += 1
+            self._count("failed")
             raise FetchError(host.robots_error or "disallowed by the site's robots.txt")
         try:
             fetched = self._get(host, url, (validators or Validators()).headers(), self.limit)
         except FetchError:
-            self.stats.failed += 1
+            self._count("failed")
             raise
-        if fetched.body is None:
-            self.stats.not_modified += 1
-        else:
-            self.stats.fetched += 1
+        self._count("not_modified" if fetched.body is None else "fetched")
         return fetched
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        with self._lock:  # requests run on several threads
+            setattr(self.stats, name, getattr(self.stats, name) + amount)
 
     def _host(self, url: str) -> _Host:
         parts = urlsplit(url)
@@ -168,7 +169,7 @@ class Fetcher:
         return request()
 
     def _request(self, url: str, headers: dict[str, str], limit: int) -> Fetched:
-        self.stats.requests += 1
+        self._count("requests")
         try:
             with self.client.stream("GET", url, headers=headers) as response:
                 if response.status_code == 304:
@@ -183,7 +184,7 @@ class Fetcher:
                     body += piece
                     if len(body) > limit:
                         raise FetchError(f"body over the {limit / 1e6:g} MB limit")
-                self.stats.bytes += len(body)
+                self._count("bytes", len(body))
                 content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
                 return Fetched(str(response.url), bytes(body), content_type, _validators(response))
         except httpx.TooManyRedirects:
