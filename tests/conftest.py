@@ -84,6 +84,11 @@ def sample_settings(sample_index_dir: Path, tmp_path: Path, monkeypatch: pytest.
     yield Settings(index_dir=folder)
 
 
+def row_outlets(index) -> list[str]:  # type: ignore[no-untyped-def]
+    """The (lower-cased) outlet of every row of the index, in row order."""
+    return [str(s.meta["outlets"][code]) for s in index.segments for code in np.asarray(s.outlet_of_row)]
+
+
 def assert_whole(index) -> None:  # type: ignore[no-untyped-def]
     """Each segment's collection holds exactly its rows (grouped by outlet); the live articles are the live rows'."""
     for segment in index.segments:

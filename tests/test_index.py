@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DAESH, SAMPLES, CountingEmbedder, assert_whole
+from conftest import DAESH, SAMPLES, CountingEmbedder, assert_whole, row_outlets
 
 from assistant import indexer, ingest
 from assistant.errors import IndexMismatchError, IndexMissingError, InputError
@@ -118,7 +118,7 @@ def test_filters_on_outlet_and_dates(tmp_path: Path, settings: Settings, local_e
     build_index([path], settings, embedder=local_embedder)
     assistant = Assistant(settings, embedder=local_embedder)
     index = IndexDir(settings.index_dir).open()
-    assert [index.outlets[o] for o in index.outlet_of_row] == ["the verge"] * 2 + ["fortune"] * 2  # grouped
+    assert row_outlets(index) == ["the verge"] * 2 + ["fortune"] * 2  # grouped
     for row in range(4):  # Chroma's hits map to their rows
         assert index.dense(index.vector(row), 1)[0][0] == row
 
@@ -326,9 +326,8 @@ def assert_same_rows(one: Index, other: Index, exact: bool = False) -> None:
     np.testing.assert_allclose(
         np.stack([one.vector(r) for r in rows]), np.stack([other.vector(r) for r in their_rows]), atol=1e-6
     )
-    assert [one.outlets[one.outlet_of_row[r]] for r in rows] == [
-        other.outlets[other.outlet_of_row[r]] for r in their_rows
-    ]
+    outlets_one, outlets_other = row_outlets(one), row_outlets(other)
+    assert [outlets_one[r] for r in rows] == [outlets_other[r] for r in their_rows]
     np.testing.assert_array_equal(one.timestamps[rows], other.timestamps[their_rows])
     for query in ("harbour fees Geneva", "Russia Daesh State Department", "Turkey cooperate"):
         mine, fresh = one.keyword_scores(query)[rows], other.keyword_scores(query)[their_rows]

@@ -368,19 +368,6 @@ class Index:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
     @cached_property
-    def outlets(self) -> list[str]:
-        """The lower-cased outlets of all segments; `outlet_of_row` points into it."""
-        return list(dict.fromkeys(outlet for s in self.segments for outlet in s.meta["outlets"]))
-
-    @cached_property
-    def outlet_of_row(self) -> np.ndarray:
-        code = {outlet: i for i, outlet in enumerate(self.outlets)}
-        parts = [
-            np.array([code[o] for o in s.meta["outlets"]], np.int32)[s.outlet_of_row] for s in self.segments if len(s)
-        ]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-
-    @cached_property
     def timestamps(self) -> np.ndarray:
         parts = [np.asarray(s.timestamps) for s in self.segments]
         return np.concatenate(parts) if parts else np.zeros(0)
