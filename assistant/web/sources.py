@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from assistant.cleaning import to_timestamp
 from assistant.ingest import Problem
 from assistant.models import Article
-from assistant.web.fetch import Fetched, Fetcher, FetchError, Validators
+from assistant.web.fetch import Fetched, Fetcher, FetchError, FetchStats, Validators
 from assistant.web.parse import Link, ParseError, feed_links, kind_of, page_article, sitemap_links
 
 MAX_SITEMAP_DEPTH = 2  # a sitemap index of sitemap indexes, no deeper
@@ -39,14 +39,9 @@ class Kept:
 
 
 @dataclass
-class WebReport:
-    requests: int = 0
-    fetched: int = 0  # 200 responses
-    not_modified: int = 0  # 304 responses
+class WebReport(FetchStats):
     listed_unchanged: int = 0  # pages not requested: their feed or sitemap entry had not changed
-    failed: int = 0
     duplicates: int = 0  # the same article reached through a second URL
-    bytes: int = 0
 
 
 @dataclass
@@ -66,9 +61,7 @@ class WebSource:
     def articles(self, urls: Iterable[str]) -> Iterator[Article | Problem | Kept]:
         for url in urls:
             yield from self._source(url, depth=0)
-        stats = self.fetcher.stats
-        self.report.requests, self.report.fetched, self.report.bytes = stats.requests, stats.fetched, stats.bytes
-        self.report.not_modified, self.report.failed = stats.not_modified, stats.failed
+        self.report = replace(self.report, **asdict(self.fetcher.stats))
 
     def _source(self, url: str, depth: int) -> Iterator[Article | Problem | Kept]:
         state = self.known.get(url, {})
@@ -88,9 +81,7 @@ class WebSource:
             else:
                 outlet, (links, children) = "", sitemap_links(fetched)
         except (FetchError, ParseError) as error:
-            self.progress("failed", 1)
-            yield Problem(url, str(error))
-            yield from self._keep(url, state)
+            yield from self._failed(url, error, state)
             return
         self.progress("fetched", 1)
         since = self.since or state.get("since")
@@ -122,9 +113,7 @@ class WebSource:
                 self.progress("cached", 1)
                 yield from self._keep(link.url, state)
             elif isinstance(fetched, FetchError):
-                self.progress("failed", 1)
-                yield Problem(link.url, str(fetched))
-                yield from self._keep(link.url, state)
+                yield from self._failed(link.url, fetched, state)
             elif fetched.body is None:
                 self.progress("cached", 1)
                 yield from self._keep(link.url, state)
@@ -163,9 +152,7 @@ class WebSource:
         try:
             article = page_article(fetched, listed, outlet)
         except ParseError as error:
-            self.progress("failed", 1)
-            yield Problem(url, str(error))
-            yield from self._keep(url, state)
+            yield from self._failed(url, error, state)
             return
         self.progress("fetched", 1)
         self.states[url] = {"kind": "page", **_validator_fields(fetched.validators), "doc_ids": [article.doc_id]}
@@ -174,6 +161,12 @@ class WebSource:
             return
         self._given.add(article.doc_id)
         yield article
+
+    def _failed(self, url: str, error: Exception, state: dict[str, Any]) -> Iterator[Problem | Kept]:
+        """A URL that failed: its reason, and what it gave last time stays."""
+        self.progress("failed", 1)
+        yield Problem(url, str(error))
+        yield from self._keep(url, state)
 
     def _keep(self, url: str, state: dict[str, Any]) -> Iterator[Kept]:
         """What `url` gave last time stays, state and articles (a feed's or sitemap's: its pages')."""
