@@ -80,6 +80,16 @@ def serve_feed(web: WebServer, items: list[dict[str, str]], path: str = "/feed.x
     return web.url + path
 
 
+def indexed_feed(web: WebServer, settings: Settings, embedder: CountingEmbedder) -> tuple[str, list[dict[str, str]]]:
+    """The test pages and their feed, indexed once; then the server's log and the embedder's count cleared."""
+    items = publish(web)
+    feed = serve_feed(web, items)
+    build_index([feed], settings, embedder=embedder)
+    web.requests.clear()
+    embedder.texts.clear()
+    return feed, items
+
+
 def test_a_feed_is_indexed_page_by_page_with_canonical_urls_as_ids(
     web: WebServer, web_settings: Settings, embedder: CountingEmbedder
 ) -> None:
@@ -102,11 +112,8 @@ def test_a_feed_is_indexed_page_by_page_with_canonical_urls_as_ids(
 def test_a_second_build_asks_whether_anything_changed_and_embeds_nothing(
     web: WebServer, web_settings: Settings, embedder: CountingEmbedder
 ) -> None:
-    feed = serve_feed(web, publish(web))
-    build_index([feed], web_settings, embedder=embedder)
+    indexed_feed(web, web_settings, embedder)
     generation = IndexDir(web_settings.index_dir).open().name
-    web.requests.clear()
-    embedder.texts.clear()
 
     report = build_index(None, web_settings, embedder=embedder)  # the remembered URLs
     assert [r.path for r in web.requests] == ["/robots.txt", "/feed.xml"]  # the feed answered 304: nothing else
@@ -119,11 +126,7 @@ def test_a_second_build_asks_whether_anything_changed_and_embeds_nothing(
 def test_a_changed_page_is_fetched_again_and_only_it_is_embedded(
     web: WebServer, web_settings: Settings, embedder: CountingEmbedder
 ) -> None:
-    items = publish(web)
-    feed = serve_feed(web, items)
-    build_index([feed], web_settings, embedder=embedder)
-    web.requests.clear()
-    embedder.texts.clear()
+    _, items = indexed_feed(web, web_settings, embedder)
 
     slug, title, body = STORIES[1]
     web.page(
@@ -260,9 +263,7 @@ def test_robots_txt_is_respected(web: WebServer, web_settings: Settings, embedde
 def test_an_entry_that_leaves_the_feed_stays_until_pruned(
     web: WebServer, web_settings: Settings, embedder: CountingEmbedder
 ) -> None:
-    items = publish(web)
-    feed = serve_feed(web, items)
-    build_index([feed], web_settings, embedder=embedder)
+    _, items = indexed_feed(web, web_settings, embedder)
     serve_feed(web, items[1:])  # the oldest story rotated out
     report = build_index(None, web_settings, embedder=embedder)
     assert report.removed == 0 and f"{web.url}/news/harbour-fees" in IndexDir(web_settings.index_dir).open().articles
@@ -307,8 +308,7 @@ def test_a_sitemap_and_its_index_with_since(web: WebServer, web_settings: Settin
 def test_the_network_failing_mid_build_leaves_the_index_as_it_was(
     web: WebServer, web_settings: Settings, embedder: CountingEmbedder
 ) -> None:
-    feed = serve_feed(web, publish(web))
-    build_index([feed], web_settings, embedder=embedder)
+    feed, _ = indexed_feed(web, web_settings, embedder)
     before = IndexDir(web_settings.index_dir).open()
     web.stop()  # the site goes away
     report = build_index(None, web_settings, embedder=embedder)
@@ -320,14 +320,12 @@ def test_the_network_failing_mid_build_leaves_the_index_as_it_was(
 def test_the_network_failing_in_the_middle_of_a_refresh_keeps_what_was_not_read(
     web: WebServer, web_settings: Settings, embedder: CountingEmbedder
 ) -> None:
-    items = publish(web)
-    build_index([serve_feed(web, items)], web_settings, embedder=embedder)
+    _, items = indexed_feed(web, web_settings, embedder)
     before = IndexDir(web_settings.index_dir).open()
     for n, (slug, title, body) in enumerate(STORIES):  # every story corrected, every entry re-dated
         web.page(f"/news/{slug}", article_html(title, body + "\n\nThis article was corrected.", "C", "2024-05-20"))
         items[n] = items[n] | {"date": http_date(1716500000 + n)}
     serve_feed(web, items)
-    web.requests.clear()
     web.fail_after = 3  # robots.txt, the feed, one story (pages are read a few at once); then the site is gone
     report = build_index(None, web_settings, embedder=embedder)
     assert report.updated == 1 and len(report.problems) == 2, report.problems
