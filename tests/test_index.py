@@ -336,3 +336,47 @@ def assert_same_rows(one: Index, other: Index, exact: bool = False) -> None:
             np.testing.assert_allclose(mine, fresh, rtol=1e-5)
         else:
             assert np.argmax(mine) == np.argmax(fresh)
+
+
+def test_a_large_segment_keeps_projected_vectors_in_chroma_and_its_hits_are_rescored_exactly(
+    tmp_path: Path, settings: Settings, local_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.store import segment as segment_module
+
+    monkeypatch.setattr(segment_module, "PROJECT_ROWS", 20)
+    monkeypatch.setattr(segment_module, "PROJECTED_DIMENSIONS", 16)
+    paragraphs = [
+        p for path in sorted(SAMPLES.glob("*.txt")) for p in path.read_text().split("\n\n") if len(p.split()) > 8
+    ]
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(records(*(article(f"p{i}", "Wire", "2023-10-01", text) for i, text in enumerate(paragraphs))))
+    build_index([path], settings, embedder=local_embedder)
+    index = IndexDir(settings.index_dir).open()
+    (segment,) = index.segments
+    rows = len(segment)
+    assert rows >= 20 and segment.projection.shape == (384, 16)
+    stored = segment.collection.get(include=["embeddings"])
+    assert np.asarray(stored["embeddings"]).shape == (rows, 16)  # Chroma holds the projection
+    vectors = np.stack([index.vector(row) for row in range(rows)])
+    for row in range(rows):  # each row finds itself, its cosine read from its exact vector
+        assert index.dense(vectors[row], 5)[0] == (row, pytest.approx(1.0, abs=1e-5))
+    overlap = []
+    for question in (DAESH, "Who blamed whom for the siege of Aleppo?", "What did Turkey say?", "harbour fees"):
+        query = local_embedder.embed([question])[0]
+        hits = index.dense(query, 5)
+        exact = vectors @ query
+        for row, cosine in hits:
+            assert cosine == pytest.approx(float(exact[row]), abs=1e-5)
+        overlap.append(len({row for row, _ in hits} & set(np.argsort(-exact)[:5].tolist())) / 5)
+    assert np.mean(overlap) >= 0.9
+
+    # a small segment beside it keeps whole vectors; merged, the rows keep their exact vectors
+    (tmp_path / "more.jsonl").write_text(records(article("x1", "Wire", "2023-10-02", "A note on harbour fees.")))
+    build_index([path, tmp_path / "more.jsonl"], settings, embedder=local_embedder)
+    index = IndexDir(settings.index_dir).open()
+    assert [s.projection is None for s in index.segments] == [False, True]
+    merge_segments(index.root, manifest := index.manifest(), most=1)
+    merged = index.root.publish(manifest)
+    assert_whole(merged)
+    assert merged.segments[0].projection is not None
+    np.testing.assert_allclose(np.stack([merged.vector(row) for row in range(rows)]), vectors, atol=1e-6)

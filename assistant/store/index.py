@@ -36,7 +36,7 @@ import numpy as np
 from assistant.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from assistant.keyword import BM25, TOKENIZER, top_indices
 from assistant.store.chroma import ChunkStore, EmbeddedChroma, chunk_store
-from assistant.store.segment import Segment, SegmentWriter
+from assistant.store.segment import Segment, SegmentWriter, project
 
 if TYPE_CHECKING:
     from assistant.models import Article
@@ -46,6 +46,7 @@ FORMAT_VERSION = 3  # 3: a segment's rows grouped by outlet
 MAX_SEGMENTS = 8
 EXACT_ROWS = 20_000  # a filtered search over more rows reads their int8 vectors first
 BLOCK_ROWS = 8192  # rows a filtered search reads at a time
+RESCORED = 3  # candidates per hit wanted from a vector index of projected vectors
 
 
 @dataclass
@@ -397,20 +398,31 @@ class Index:
         return np.asarray(segment.vectors[local], dtype=np.float32)
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The `n` live rows nearest to `vector` by each segment's vector index: (row, cosine), best first."""
+        """The `n` live rows nearest to `vector` by each segment's vector index: (row, cosine), best first.
+
+        A segment whose collection holds projected vectors gives RESCORED x as many candidates,
+        ranked again by their exact cosine.
+        """
         found: list[tuple[int, float]] = []
         for position, segment in enumerate(self.segments):
             if not len(segment):
                 continue
             extra = min(len(self.deleted[position]) * 4, 3 * n)  # room for deleted rows among the nearest
+            basis = segment.projection
+            wanted = n + extra if basis is None else RESCORED * n + extra
             hits = segment.collection.query(
-                query_embeddings=[vector], n_results=min(n + extra, len(segment)), include=["distances", "metadatas"]
+                query_embeddings=[vector if basis is None else project(vector, basis)],
+                n_results=min(wanted, len(segment)),
+                include=["distances", "metadatas"],
             )
-            offset = int(self.offsets[position])
-            for metadata, distance in zip(hits["metadatas"][0], hits["distances"][0], strict=True):
-                row = offset + int(segment.added[metadata["row"]])
-                if self.alive[row]:
-                    found.append((row, 1.0 - distance))
+            local = segment.added[[metadata["row"] for metadata in hits["metadatas"][0]]]
+            if basis is None:
+                cosines = 1.0 - np.asarray(hits["distances"][0])
+            else:
+                cosines = np.asarray(segment.vectors[np.sort(local)]) @ vector
+                local = np.sort(local)
+            rows = int(self.offsets[position]) + local
+            found += [(int(row), float(cosine)) for row, cosine in zip(rows, cosines, strict=True) if self.alive[row]]
         return sorted(found, key=lambda hit: -hit[1])[:n]
 
     def outlet_rows(self, outlets: Sequence[str]) -> np.ndarray:
