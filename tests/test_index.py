@@ -368,7 +368,11 @@ def test_a_large_segment_keeps_projected_vectors_in_chroma_and_its_hits_are_resc
         for row, cosine in hits:
             assert cosine == pytest.approx(float(exact[row]), abs=1e-5)
         overlap.append(len({row for row, _ in hits} & set(np.argsort(-exact)[:5].tolist())) / 5)
+        # a filtered search ranks the segment's rows by their projected vectors, then the best 4 x 2 exactly
+        found = index.exact_dense(query, np.arange(rows), 2)
+        assert [row for row, _ in found] == np.argsort(-exact)[:2].tolist()
     assert np.mean(overlap) >= 0.9
+    assert segment.projected.shape == (rows, 16)
 
     # a small segment beside it keeps whole vectors; merged, the rows keep their exact vectors
     (tmp_path / "more.jsonl").write_text(records(article("x1", "Wire", "2023-10-02", "A note on harbour fees.")))

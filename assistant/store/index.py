@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 3  # 3: a segment's rows grouped by outlet
 MAX_SEGMENTS = 8
-EXACT_ROWS = 20_000  # a filtered search over more rows reads their int8 vectors first
+SHORTLISTED = 4  # candidates per hit a filtered search keeps from a segment's projected vectors
 BLOCK_ROWS = 8192  # rows a filtered search reads at a time
 RESCORED = 3  # candidates per hit wanted from a vector index of projected vectors
 
@@ -377,9 +377,15 @@ class Index:
     def bm25(self) -> BM25:
         return BM25([segment.postings for segment in self.segments])
 
+    @cached_property
+    def _deleted_rows(self) -> np.ndarray:
+        return np.flatnonzero(~self.alive)
+
     def keyword_scores(self, question: str) -> np.ndarray:
         """BM25 score of every row (0 for deleted ones)."""
-        return np.where(self.alive, self.bm25.scores(question), 0.0)
+        scores = self.bm25.scores(question)
+        scores[self._deleted_rows] = 0.0
+        return scores
 
     def _position(self, row: int) -> int:
         """Which segment holds the row."""
@@ -438,19 +444,29 @@ class Index:
     def exact_dense(self, vector: np.ndarray, rows: np.ndarray, n: int) -> list[tuple[int, float]]:
         """The `n` of these (sorted) rows most similar to `vector`, by exact search: (row, cosine), best first.
 
-        Over more than EXACT_ROWS rows, a first pass scores their int8 vectors (a quarter of the
-        bytes to read) and the best 4 x n are scored again exactly.
+        In a segment with projected vectors, its rows are first ranked by them (a third of the
+        bytes to read) and its best SHORTLISTED x n are scored again exactly.
         """
         if not len(rows):
             return []
-        if len(rows) > EXACT_ROWS:
-            rough = self._similarity(rows, vector, quantized=True)
-            rows = np.sort(rows[top_indices(rough, 4 * n)])
+        rows = self._shortlist(rows, vector, SHORTLISTED * n)
         similarity = self._similarity(rows, vector)
         return [(int(rows[i]), float(similarity[i])) for i in top_indices(similarity, n)]
 
-    def _similarity(self, rows: np.ndarray, vector: np.ndarray, quantized: bool = False) -> np.ndarray:
-        """Cosine of `vector` with each of these (sorted) rows' vectors, or its int8 estimate.
+    def _shortlist(self, rows: np.ndarray, vector: np.ndarray, n: int) -> np.ndarray:
+        """These (sorted) rows, less those of projected segments whose projected cosine is not among their best n."""
+        kept = []
+        bounds = np.searchsorted(rows, self.offsets)
+        for position, segment in enumerate(self.segments):
+            part = rows[bounds[position] : bounds[position + 1]]
+            if segment.projection is not None and len(part) > n:
+                rough = self._similarity(part, vector, projected=True)
+                part = np.sort(part[top_indices(rough, n)])
+            kept.append(part)
+        return np.concatenate(kept)
+
+    def _similarity(self, rows: np.ndarray, vector: np.ndarray, projected: bool = False) -> np.ndarray:
+        """Cosine of `vector` with each of these (sorted) rows' vectors, or with their projections.
 
         Where a segment's rows fill most of their span (an outlet's slice), the span is read in
         order, block by block, rather than gathered row by row.
@@ -461,20 +477,20 @@ class Index:
             local = rows[bounds[position] : bounds[position + 1]] - self.offsets[position]
             if not len(local):
                 continue
+            matrix, query = (
+                (segment.projected, project(vector, segment.projection)) if projected else (segment.vectors, vector)
+            )
             first, last = int(local[0]), int(local[-1]) + 1
             if last - first <= 2 * len(local):
                 span = np.concatenate(
-                    [
-                        _scores(segment, slice(begin, min(begin + BLOCK_ROWS, last)), vector, quantized)
-                        for begin in range(first, last, BLOCK_ROWS)
-                    ]
+                    [matrix[begin : min(begin + BLOCK_ROWS, last)] @ query for begin in range(first, last, BLOCK_ROWS)]
                 )
                 similarity[bounds[position] : bounds[position + 1]] = span[local - first]
             else:
                 for begin in range(0, len(local), BLOCK_ROWS):
                     at = bounds[position] + begin
                     block = local[begin : begin + BLOCK_ROWS]
-                    similarity[at : at + len(block)] = _scores(segment, block, vector, quantized)
+                    similarity[at : at + len(block)] = matrix[block] @ query
         return similarity
 
     def fetch(self, rows: Sequence[int]) -> dict[int, tuple[str, str, dict[str, Any]]]:
@@ -494,10 +510,3 @@ class Index:
                 if cid in stored:
                     found[row] = (cid, *stored[cid])
         return found
-
-
-def _scores(segment: Segment, rows: slice | np.ndarray, vector: np.ndarray, quantized: bool) -> np.ndarray:
-    """Cosine of `vector` with these rows' vectors (a slice reads them in place), or its int8 estimate."""
-    if quantized:
-        return (segment.vectors8[rows].astype(np.float32) @ vector) * segment.scales[rows]
-    return np.asarray(segment.vectors[rows]) @ vector

@@ -9,9 +9,9 @@
       outlets.npy       row -> position of its outlet in meta.json
       timestamps.npy    publication time of every row (NaN if unknown)
       vectors.npy       embedding of every row (exact search inside an outlet or date filter)
-      vectors8.npy      the same in int8, scales.npy their scales (a first pass over many rows: a quarter the bytes)
       projection.npy    in a segment of PROJECT_ROWS rows or more: the basis its collection's vectors are
-                        projected on (Chroma's vector index holds a third of the floats; hits are rescored exactly)
+                        projected on (Chroma's vector index holds a third of the floats; hits are rescored exactly),
+      projected.npy     and every row's projected vector (a filtered search's first pass: a third of the bytes)
       terms.npy ...     BM25 postings (assistant.keyword.Postings)
       meta.json         tokenizer, outlets, the articles with their hashes; written last, so it marks the
                         segment whole
@@ -95,12 +95,8 @@ class Segment:
         return self._array("vectors")
 
     @cached_property
-    def vectors8(self) -> np.ndarray:
-        return self._array("vectors8")
-
-    @cached_property
-    def scales(self) -> np.ndarray:
-        return self._array("scales")
+    def projected(self) -> np.ndarray:
+        return self._array("projected")
 
     @cached_property
     def projection(self) -> np.ndarray | None:
@@ -221,9 +217,8 @@ class SegmentWriter:
         dimensions = len(self.vectors[0]) if self.vectors else 0
         vectors = np.stack([self.vectors[i] for i in order]) if self.vectors else np.zeros((0, dimensions), np.float32)
         np.save(folder / "vectors.npy", vectors)
-        scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
-        np.save(folder / "vectors8.npy", np.round(vectors / scales[:, None]).astype(np.int8))
-        np.save(folder / "scales.npy", scales.astype(np.float32))
+        if self.projection is not None:
+            np.save(folder / "projected.npy", project(vectors, self.projection))
         Postings.build([self.tokens[i] for i in order]).save(folder)
         meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
         _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
