@@ -344,7 +344,7 @@ def test_a_large_segment_keeps_projected_vectors_in_chroma_and_its_hits_are_resc
     from assistant.store import segment as segment_module
 
     monkeypatch.setattr(segment_module, "PROJECT_ROWS", 20)
-    monkeypatch.setattr(segment_module, "PROJECTED_DIMENSIONS", 16)
+    monkeypatch.setattr(segment_module, "PROJECTED_SHARE", 24)  # 16 of 384
     paragraphs = [
         p for path in sorted(SAMPLES.glob("*.txt")) for p in path.read_text().split("\n\n") if len(p.split()) > 8
     ]

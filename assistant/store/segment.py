@@ -35,12 +35,11 @@ from assistant.store.chroma import ChunkStore
 
 ADD_BATCH = 1000  # rows a Chroma call sends at a time
 # Chroma's vector index holds every vector in memory as float32 (1.5 GB at 1M rows of 384). A segment
-# growing past PROJECT_ROWS rows gives it their projection on the first PROJECTED_DIMENSIONS principal
-# axes of its first PROJECT_ROWS rows (about 82% of MiniLM's variance on MultiHop-RAG) and has its hits
-# rescored with the exact vectors: on the dev questions, 3 x n projected candidates rescored hold 99.6%
-# of the exact top 50 and all of the top 10.
+# reaching PROJECT_ROWS rows gives it their projection on the first 1 / PROJECTED_SHARE of the principal
+# axes of its first PROJECT_ROWS rows (for MiniLM: 128 of 384) and has its hits rescored with the
+# exact vectors (assistant.store.index).
 PROJECT_ROWS = 20_000
-PROJECTED_DIMENSIONS = 128
+PROJECTED_SHARE = 3
 
 
 def collection_name(uid: str, segment: str) -> str:
@@ -178,8 +177,8 @@ class SegmentWriter:
         self.vectors += list(vectors)
         if not self.sending and len(self.ids) >= PROJECT_ROWS:
             self.sending = True
-            if len(vectors[0]) > PROJECTED_DIMENSIONS:
-                self.projection = principal_axes(np.stack(self.vectors[:PROJECT_ROWS]), PROJECTED_DIMENSIONS)
+            if (dimensions := len(vectors[0]) // PROJECTED_SHARE) > 1:
+                self.projection = principal_axes(np.stack(self.vectors[:PROJECT_ROWS]), dimensions)
                 np.save(self.folder / "projection.npy", self.projection)
         if self.sending:
             self._send()
