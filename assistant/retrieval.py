@@ -91,26 +91,21 @@ def retrieve(
     filters = filters or Filters()
     if not index.alive.any():
         return []
-    keyword_scores = _WORKERS.submit(index.keyword_scores, question)  # on the other core, while embedding
-    query = embedder.embed([question])[0]
     focuses = plan_searches(question, filters, index.sources)
     selections = [focus.rows(index) if focus.narrows else None for focus in focuses]
+    keyword = _WORKERS.submit(_keyword_rankings, index, question, selections)  # on the other core, meanwhile
+    query = embedder.embed([question])[0]
     searches = [_WORKERS.submit(_dense, index, query, rows) for rows in selections]
-    keyword_all = keyword_scores.result()
     similarity: dict[int, float] = {}
     keyword_score: dict[int, float] = {}
     rankings: list[tuple[float, list[int]]] = []
-    for focus, rows, search in zip(focuses, selections, searches, strict=True):
+    for focus, search, found in zip(focuses, searches, keyword.result(), strict=True):
         dense = search.result()
-        found = (
-            top_indices(keyword_all, CANDIDATES) if rows is None else rows[top_indices(keyword_all[rows], CANDIDATES)]
-        )
         weight = FOCUSED_WEIGHT if focus.narrows else 1.0
         rankings.append((weight, [row for row, _ in dense]))
         similarity |= dict(dense)
-        top = [int(row) for row in found if keyword_all[row] > 0]
-        rankings.append((weight * KEYWORD_WEIGHT, top))
-        keyword_score |= {row: float(keyword_all[row]) for row in top}
+        rankings.append((weight * KEYWORD_WEIGHT, [row for row, _ in found]))
+        keyword_score |= dict(found)
 
     fused: dict[int, float] = {}
     for weight, ranking in rankings:
@@ -136,6 +131,18 @@ def retrieve(
         if len(passages) == top_k:
             break
     return passages
+
+
+def _keyword_rankings(
+    index: Index, question: str, selections: list[np.ndarray | None]
+) -> list[list[tuple[int, float]]]:
+    """For each search (its rows, or None for all), the best CANDIDATES rows by BM25 that hold a word: (row, score)."""
+    scores = index.keyword_scores(question)
+    rankings = []
+    for rows in selections:
+        found = top_indices(scores, CANDIDATES) if rows is None else rows[top_indices(scores[rows], CANDIDATES)]
+        rankings.append([(int(row), float(scores[row])) for row in found if scores[row] > 0])
+    return rankings
 
 
 def _dense(index: Index, query: np.ndarray, rows: np.ndarray | None) -> list[tuple[int, float]]:
