@@ -439,7 +439,7 @@ class Index:
             for code, outlet in enumerate(segment.meta["outlets"]):
                 if outlet in outlets:
                     parts.append(np.arange(offset + bounds[code], offset + bounds[code + 1]))
-        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)  # in order: slices come in order
 
     def exact_dense(self, vector: np.ndarray, rows: np.ndarray, n: int) -> list[tuple[int, float]]:
         """The `n` of these (sorted) rows most similar to `vector`, by exact search: (row, cosine), best first.

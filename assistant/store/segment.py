@@ -134,7 +134,7 @@ class Segment:
 
 
 class SegmentWriter:
-    """Writes a new segment: chunks go to its collection as they come, the rest at `finish`."""
+    """Writes a new segment: chunks go to its collection once past PROJECT_ROWS rows, or at `finish`; the rest then."""
 
     def __init__(self, folder: Path, store: ChunkStore, uid: str) -> None:
         self.folder, self.store = folder, store
