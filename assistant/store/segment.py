@@ -134,7 +134,7 @@ class Segment:
 
 
 class SegmentWriter:
-    """Writes a new segment: chunks go to its collection once past PROJECT_ROWS rows, or at `finish`; the rest then."""
+    """Writes a new segment: chunks reach the collection as they come once it has PROJECT_ROWS rows, or at `finish`."""
 
     def __init__(self, folder: Path, store: ChunkStore, uid: str) -> None:
         self.folder, self.store = folder, store
