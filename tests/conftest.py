@@ -96,6 +96,7 @@ def assert_whole(index) -> None:  # type: ignore[no-untyped-def]
         assert sorted(stored["ids"]) == sorted(str(cid) for cid in segment.ids)
         rows = segment.added[[m["row"] for m in stored["metadatas"]]]
         assert segment.ids[rows].tolist() == stored["ids"]  # the row Chroma keeps maps to the chunk's row
+        assert segment.rows_of(stored["ids"]).tolist() == rows.tolist()  # and so does the chunk's id
         assert (np.diff(segment.outlet_of_row) >= 0).all()
     live_docs = set()
     for position, segment in enumerate(index.segments):

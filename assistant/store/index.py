@@ -416,12 +416,15 @@ class Index:
             extra = min(len(self.deleted[position]) * 4, 3 * n)  # room for deleted rows among the nearest
             basis = segment.projection
             wanted = n + extra if basis is None else RESCORED * n + extra
-            hits = segment.collection.query(
+            hits = segment.collection.query(  # Chroma reading the hits' metadata costs 10 times the search
                 query_embeddings=[vector if basis is None else project(vector, basis)],
                 n_results=min(wanted, len(segment)),
-                include=["distances", "metadatas"],
+                include=["distances"] if segment.finds_ids else ["distances", "metadatas"],
             )
-            local = segment.added[[metadata["row"] for metadata in hits["metadatas"][0]]]
+            if segment.finds_ids:
+                local = segment.rows_of(hits["ids"][0])
+            else:
+                local = segment.added[[metadata["row"] for metadata in hits["metadatas"][0]]]
             if basis is None:
                 cosines = 1.0 - np.asarray(hits["distances"][0])
             else:

@@ -5,6 +5,8 @@
       chroma/           the embedded store's data (a server keeps it instead)
       ids.npy           chunk id of every row; rows are grouped by outlet, so an outlet's rows are one slice
       added.npy         the order rows were added (the `row` Chroma stores with each chunk) -> row
+      sorted_ids.npy    the chunk ids in sorted order, and id_rows.npy their rows: Chroma's hits, named
+                        by id, find their rows without Chroma reading their metadata
       articles.npy      row -> position of its article in meta.json
       outlets.npy       row -> position of its outlet in meta.json
       timestamps.npy    publication time of every row (NaN if unknown)
@@ -83,6 +85,15 @@ class Segment:
     @cached_property
     def added(self) -> np.ndarray:
         return self._array("added")
+
+    @cached_property
+    def finds_ids(self) -> bool:
+        """Whether rows_of works: segments written before sorted_ids.npy find a hit's row in its metadata."""
+        return (self.folder / "sorted_ids.npy").is_file()
+
+    def rows_of(self, ids: list[str]) -> np.ndarray:
+        """The rows of these chunk ids (all in the segment)."""
+        return np.asarray(self._array("id_rows")[np.searchsorted(self._array("sorted_ids"), ids)])
 
     @cached_property
     def outlet_bounds(self) -> np.ndarray:
@@ -213,6 +224,7 @@ class SegmentWriter:
             ("timestamps", self.timestamps, np.float64),
         ):
             np.save(folder / f"{name}.npy", np.array(values, dtype=dtype)[order])
+        write_id_lookup(folder)
         dimensions = len(self.vectors[0]) if self.vectors else 0
         vectors = np.stack([self.vectors[i] for i in order]) if self.vectors else np.zeros((0, dimensions), np.float32)
         np.save(folder / "vectors.npy", vectors)
@@ -222,6 +234,14 @@ class SegmentWriter:
         meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
         _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
         return Segment(folder, self.store)
+
+
+def write_id_lookup(folder: Path) -> None:
+    """sorted_ids.npy and id_rows.npy, from ids.npy."""
+    ids = np.load(folder / "ids.npy")
+    by_id = np.argsort(ids, kind="stable")
+    np.save(folder / "sorted_ids.npy", ids[by_id])
+    np.save(folder / "id_rows.npy", by_id.astype(np.int32))
 
 
 def principal_axes(vectors: np.ndarray, dimensions: int) -> np.ndarray:
