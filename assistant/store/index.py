@@ -428,8 +428,8 @@ class Index:
             if basis is None:
                 cosines = 1.0 - np.asarray(hits["distances"][0])
             else:
-                cosines = np.asarray(segment.vectors[np.sort(local)]) @ vector
-                local = np.sort(local)
+                local = np.sort(local)  # gathered in file order
+                cosines = np.asarray(segment.vectors[local]) @ vector
             rows = int(self.offsets[position]) + local
             found += [(int(row), float(cosine)) for row, cosine in zip(rows, cosines, strict=True) if self.alive[row]]
         return sorted(found, key=lambda hit: -hit[1])[:n]

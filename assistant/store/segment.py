@@ -91,9 +91,17 @@ class Segment:
         """Whether rows_of works: segments written before sorted_ids.npy find a hit's row in its metadata."""
         return (self.folder / "sorted_ids.npy").is_file()
 
+    @cached_property
+    def _sorted_ids(self) -> np.ndarray:
+        return self._array("sorted_ids")
+
+    @cached_property
+    def _id_rows(self) -> np.ndarray:
+        return self._array("id_rows")
+
     def rows_of(self, ids: list[str]) -> np.ndarray:
         """The rows of these chunk ids (all in the segment)."""
-        return np.asarray(self._array("id_rows")[np.searchsorted(self._array("sorted_ids"), ids)])
+        return np.asarray(self._id_rows[np.searchsorted(self._sorted_ids, ids)])
 
     @cached_property
     def outlet_bounds(self) -> np.ndarray:
@@ -217,14 +225,17 @@ class SegmentWriter:
         added = np.empty(len(order), dtype=np.int32)
         added[order] = np.arange(len(order))
         np.save(folder / "added.npy", added)
+        ids = np.array(self.ids, dtype=str)[order]
+        np.save(folder / "ids.npy", ids)
+        by_id = np.argsort(ids, kind="stable")
+        np.save(folder / "sorted_ids.npy", ids[by_id])
+        np.save(folder / "id_rows.npy", by_id.astype(np.int32))
         for name, values, dtype in (
-            ("ids", self.ids, str),
             ("articles", self.article_rows, np.int32),
             ("outlets", self.outlet_rows, np.int32),
             ("timestamps", self.timestamps, np.float64),
         ):
             np.save(folder / f"{name}.npy", np.array(values, dtype=dtype)[order])
-        write_id_lookup(folder)
         dimensions = len(self.vectors[0]) if self.vectors else 0
         vectors = np.stack([self.vectors[i] for i in order]) if self.vectors else np.zeros((0, dimensions), np.float32)
         np.save(folder / "vectors.npy", vectors)
@@ -234,14 +245,6 @@ class SegmentWriter:
         meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
         _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
         return Segment(folder, self.store)
-
-
-def write_id_lookup(folder: Path) -> None:
-    """sorted_ids.npy and id_rows.npy, from ids.npy."""
-    ids = np.load(folder / "ids.npy")
-    by_id = np.argsort(ids, kind="stable")
-    np.save(folder / "sorted_ids.npy", ids[by_id])
-    np.save(folder / "id_rows.npy", by_id.astype(np.int32))
 
 
 def principal_axes(vectors: np.ndarray, dimensions: int) -> np.ndarray:
