@@ -244,7 +244,9 @@ def test_requests_to_one_site_are_paced_and_a_few_run_at_once(web: WebServer) ->
     with Fetcher(delay=0.1, connections=3) as fetcher, ThreadPoolExecutor(6) as pool:
         list(pool.map(fetcher.get, [f"{web.url}/p{n}" for n in range(6)]))
     arrivals = sorted(r.at for r in web.requests if r.path.startswith("/p"))
-    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.09  # 0.1 s apart
+    # 0.1 s apart as they leave; arrivals carry a few ms of thread wake-up and send jitter (unpaced: ~0)
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.06
+    assert arrivals[5] - arrivals[0] >= 0.48
     # 3 connections: the 4th request waits for an answer (0.3 s) although its turn came 0.1 s later
     assert arrivals[3] - arrivals[0] >= 0.29
 

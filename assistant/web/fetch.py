@@ -85,6 +85,7 @@ class Fetcher:
         self.stats = FetchStats()
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(connections)  # the pace counts from when a request can go
 
     @classmethod
     def of(cls, settings: Settings) -> Fetcher:
@@ -159,14 +160,18 @@ class Fetcher:
             raise FetchError(str(status)) from None
 
     def _paced(self, host: _Host, request: Callable[[], Fetched]) -> Fetched:
-        """Run `request` no sooner than `delay` (or the site's Crawl-delay) after the host's last one."""
-        with self._lock:
-            now = time.monotonic()
-            wait = host.next_at - now
-            host.next_at = max(host.next_at, now) + max(self.delay, host.crawl_delay)
-        if wait > 0:
-            time.sleep(wait)
-        return request()
+        """Run `request` no sooner than `delay` (or the site's Crawl-delay) after the host's last one.
+
+        Its turn is taken once a connection is free, so requests queued behind busy connections
+        still leave the site one at a time, `delay` apart, instead of together when one frees."""
+        with self._slots:
+            with self._lock:
+                now = time.monotonic()
+                wait = host.next_at - now
+                host.next_at = max(host.next_at, now) + max(self.delay, host.crawl_delay)
+            if wait > 0:
+                time.sleep(wait)
+            return request()
 
     def _request(self, url: str, headers: dict[str, str], limit: int) -> Fetched:
         self._count("requests")
