@@ -146,8 +146,11 @@ def test_a_full_queue_is_503_with_retry_after_and_every_admitted_question_is_ans
         time.sleep(0.8)  # the first is generating
         second = threading.Thread(target=ask)
         second.start()
-        time.sleep(0.3)  # the second waits in the queue
         with httpx.Client(base_url=server.url) as http:
+            deadline = time.monotonic() + 10
+            while http.get("/v1/index").json()["waiting"] < 1:  # the second waits in the queue
+                assert time.monotonic() < deadline, "the second question was never queued"
+                time.sleep(0.05)
             turned_away = http.post("/v1/ask", json={"question": DAESH})
             waiting = http.get("/v1/index").json()["waiting"]
         first.join(30)
