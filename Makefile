@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: install
-	$(BIN)/assistant index build examples/articles
+	$(BIN)/assistant index add examples/articles
 	$(BIN)/ask "$(QUESTION)"
 
 # the web page's tests drive Debian's chromium (headless, through Playwright; no browser download)

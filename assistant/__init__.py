@@ -2,7 +2,7 @@
 
     from assistant import Assistant, build_index, load_settings
     settings = load_settings()
-    build_index([Path("examples/articles")], settings)
+    build_index([Path("examples/articles")], settings)  # adds the folder to the index's sources
     answer = Assistant(settings).ask("What did the US say about Russia and Daesh?")
 
 Names are imported on first use, so `assistant --help` stays light.
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Assistant": "assistant.qa",
     "build_index": "assistant.indexer",
+    "remove_sources": "assistant.indexer",
     "index_status": "assistant.store",
     "Filters": "assistant.retrieval",
     "load_settings": "assistant.settings",

@@ -1,13 +1,13 @@
-"""Bring the index in line with a set of paths, embedding only what changed."""
+"""Keep the index in line with its sources (folders, files, URLs), embedding only what changed."""
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,23 @@ from assistant.models import Article, Chunk
 from assistant.settings import Settings
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
 from assistant.store.segment import SegmentWriter
-from assistant.web import Fetcher, Kept, WebReport, WebSource, is_url
+from assistant.store.sources import attribution, carried_files, carried_web, is_under, is_url, normalise
+from assistant.web import Fetcher, Kept, WebReport, WebSource
 
-__all__ = ["BuildReport", "build_index", "index_status"]
+__all__ = ["BuildReport", "build_index", "index_status", "remove_sources"]
 
 EMBED_BATCH_CHUNKS = 256  # chunks embedded and stored per step: bounds memory on big corpora
 RACY_NS = 2_000_000_000  # a file modified less than this before it was read is read again next build
 
 Progress = Callable[[str, int], None]  # (event, count): "article", "embedded"; for URLs "fetched", "cached", "failed"
+
+
+@dataclass
+class MissingSource:
+    """A remembered source that gave no article this time: its articles are kept."""
+
+    source: str
+    articles: int
 
 
 @dataclass
@@ -40,12 +49,16 @@ class BuildReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0  # with dry_run: the chunks that would be embedded
     segments_merged: int = 0
     problems: list[Problem] = field(default_factory=list)
     web: WebReport | None = None  # when URLs were read
     seconds: float = 0.0
     index_dir: str = ""
+    dry_run: bool = False  # nothing was written: the counts say what would have been done
+    sources_added: list[str] = field(default_factory=list)
+    sources_removed: list[str] = field(default_factory=list)
+    missing: list[MissingSource] = field(default_factory=list)
 
 
 def article_hash(article: Article, manifest: Manifest) -> str:
@@ -85,46 +98,110 @@ def build_index(
     progress: Progress | None = None,
     prune: bool = False,
     since: str | None = None,
+    dry_run: bool = False,
 ) -> BuildReport:
-    """Index the articles under `paths`, files, folders or URLs (default: the remembered ones).
+    """Add `paths` (files, folders, URLs) to the index's sources and index what they hold that is
+    new or changed; without `paths`, read every source again (`rebuild`: from nothing).
 
     Unchanged articles are kept as they are (files unchanged since the last build are
     not even read, URLs are asked whether they changed), new and changed ones are
-    chunked and embedded into a new segment, and articles no longer found under the
-    paths are removed (a feed's or sitemap's former pages only with `prune`; `since`:
-    only a sitemap's pages modified since that date). `rebuild` starts from nothing.
-    Either way the new generation is switched to only when complete.
+    chunked and embedded into a new segment, and the articles a source read again no
+    longer gives are removed (a feed's or sitemap's former pages only with `prune`;
+    `since`: only a sitemap's pages modified since that date). Sources not read are not
+    touched, nor is a remembered one that gives nothing (reported in `missing`). A
+    given path that does not exist, or a given URL that fails, is an `InputError` and
+    nothing changes. The new generation is switched to only when complete; `dry_run`
+    reads and counts but writes nothing (URLs are still requested).
     """
+    given = list(dict.fromkeys(normalise(p) for p in paths or []))
+    for source in given:
+        if not is_url(source) and not Path(source).exists():
+            raise InputError(f"cannot add {source}: no such file or folder; nothing was changed")
+    return _update(settings, given, [], rebuild, embedder, progress, prune, since, dry_run)
+
+
+def remove_sources(sources: Iterable[Path | str], settings: Settings, *, dry_run: bool = False) -> BuildReport:
+    """Remove `sources` from the index, and the articles no other source gives (nothing is read or embedded)."""
+    removed = list(dict.fromkeys(normalise(s) for s in sources))
+    if not removed:
+        raise InputError("no sources to remove: name them as `assistant index sources` lists them")
+    return _update(settings, [], removed, False, None, None, False, None, dry_run)
+
+
+def _update(
+    settings: Settings,
+    add: list[str],
+    remove: list[str],
+    rebuild: bool,
+    embedder: Embedder | None,
+    progress: Progress | None,
+    prune: bool,
+    since: str | None,
+    dry_run: bool,
+) -> BuildReport:
     started = time.perf_counter()
-    embedder = embedder or make_embedder(settings)
     root = IndexDir.of(settings)
     with root.lock(settings.lock_timeout):
-        root.tidy()
+        if not dry_run:
+            root.tidy()
         current = root.current()
         previous = _previous(current) if current is not None and not rebuild else None
-        remembered = previous.manifest().paths if previous else (current.remembered_paths() if current else [])
-        path_list = [str(p) if is_url(str(p)) else str(Path(p).resolve()) for p in paths] if paths else remembered
-        if not path_list:
-            raise InputError("no paths to index: run `assistant index build PATH...`")
+        sources = _remembered(current)
+        if remove:
+            if previous is None:
+                root.open().segments  # noqa: B018 (raises why there is none: no index, or one to rebuild)
+            if unknown := [s for s in remove if s not in sources]:
+                listed = "`assistant index sources` lists them"
+                raise InputError(f"not a source of the index: {unknown[0]} ({listed}); nothing was changed")
+        afresh = previous is None and bool(sources)  # an index to start over: every source is read, or none
+        to_read = [] if remove else list(dict.fromkeys([*sources, *add])) if afresh or not add else add
+        if not to_read and not remove:
+            raise InputError("no paths or URLs to index: run `assistant index add PATH|URL...`")
+        if to_read:
+            embedder = embedder or make_embedder(settings)
         if previous is None:
-            manifest = Manifest(embedder.model_id, settings.chunk_size, settings.chunk_overlap, store=root.store.name)
+            model = embedder.model_id if embedder else ""
+            manifest = Manifest(model, settings.chunk_size, settings.chunk_overlap, store=root.store.name)
         else:
             manifest = _next_manifest(previous, settings, embedder)
-        builder = _Builder(root, previous, manifest, embedder, progress)
+        manifest.sources = {s: dict(record) for s, record in sources.items()}
+        before = (previous.manifest().sources, previous.manifest().files, previous.manifest().web) if previous else None
+        refusal = "cannot rebuild from" if afresh else "cannot add"
+        builder = _Builder(root, previous, manifest, embedder, progress, dry_run, refusal)
+        strict = set(to_read if afresh else add)  # a failure of one of these stops the build
         with Fetcher.of(settings) as fetcher:
             web = WebSource(fetcher, builder.known_web, prune, since, builder.progress)
-            report = builder.run(path_list, settings.max_article_mb, web)
-        unchanged = manifest.files == builder.known_files and manifest.web == builder.known_web
-        if builder.changed or previous is None or manifest.paths != path_list or not unchanged:
-            manifest.paths = path_list
+            report = builder.run(to_read, strict, settings.max_article_mb, web)
+        builder.settle(to_read, remove)
+        report.dry_run = dry_run
+        if dry_run:  # the articles there would be; the chunks there are
+            report.articles, report.chunks = (
+                len(builder.live) + report.added,
+                int(previous.alive.sum()) if previous else 0,
+            )
+        elif builder.changed or previous is None or (manifest.sources, manifest.files, manifest.web) != before:
             builder.finish()
             published = root.publish(manifest)
             report.articles, report.chunks = len(published.articles), int(published.alive.sum())
         else:
+            assert previous is not None
             report.articles, report.chunks = len(previous.articles), int(previous.alive.sum())
+        if not dry_run:
+            missing = {m.source for m in report.missing}
+            root.note_refreshed([s for s in to_read if s not in missing], remove)
     report.seconds = round(time.perf_counter() - started, 3)
     report.index_dir = str(settings.index_dir)
     return report
+
+
+def _remembered(current: Index | None) -> dict[str, dict[str, Any]]:
+    """The sources of the current generation (of an older format: just their names)."""
+    if current is None:
+        return {}
+    try:
+        return current.manifest().sources
+    except IndexMismatchError:
+        return {path: {} for path in current.remembered_paths()}
 
 
 def _previous(current: Index) -> Index | None:
@@ -138,10 +215,12 @@ def _previous(current: Index) -> Index | None:
     return current
 
 
-def _next_manifest(previous: Index, settings: Settings, embedder: Embedder) -> Manifest:
+def _next_manifest(previous: Index, settings: Settings, embedder: Embedder | None) -> Manifest:
     old = previous.manifest()
-    previous.check_embedding_model(old, embedder.model_id)  # its store was checked by `_previous`
     manifest = replace(old, segments=[{**entry, "deleted": list(entry["deleted"])} for entry in old.segments])
+    if embedder is None:  # nothing is read: settings that shape chunks do not matter
+        return manifest
+    previous.check_embedding_model(old, embedder.model_id)  # its store was checked by `_previous`
     if (old.chunk_size, old.chunk_overlap) != (settings.chunk_size, settings.chunk_overlap):
         manifest.chunk_size, manifest.chunk_overlap = settings.chunk_size, settings.chunk_overlap
         manifest.files = {}  # every file must be read again: its articles' chunks change
@@ -152,14 +231,24 @@ class _Builder:
     """Writes what changed into one new segment and marks what it replaces as deleted."""
 
     def __init__(
-        self, root: IndexDir, base: Index | None, manifest: Manifest, embedder: Embedder, progress: Progress | None
+        self,
+        root: IndexDir,
+        base: Index | None,
+        manifest: Manifest,
+        embedder: Embedder | None,
+        progress: Progress | None,
+        dry_run: bool = False,
+        refusal: str = "cannot add",  # how the error a strict source's failure raises begins
     ) -> None:
-        self.root, self.manifest, self.embedder = root, manifest, embedder
+        self.root, self.manifest, self.embedder, self.dry_run = root, manifest, embedder, dry_run
+        self.refusal = refusal
         self.progress = progress or (lambda event, count: None)
         self.report = BuildReport()
         self.live: dict[str, tuple[dict[str, Any], int]] = dict(base.articles) if base is not None else {}
         self.known_files, manifest.files = manifest.files, {}
         self.known_web, manifest.web = manifest.web, {}
+        self.claimed = attribution(manifest.sources, self.live, self.known_web)  # each source's articles before
+        self.given: dict[str, set[str]] = {}  # each source read: the articles it gives now
         self.pending: list[tuple[Article, str, list[Chunk]]] = []
         self.changed = False
         self.writer: SegmentWriter | None = None
@@ -169,22 +258,33 @@ class _Builder:
         known = self.known_files.get(path)
         return known is not None and (known["size"], known["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
 
-    def run(self, paths: list[str], max_mb: float, web: WebSource) -> BuildReport:
+    def run(self, sources: list[str], strict: set[str], max_mb: float, web: WebSource) -> BuildReport:
+        """Read `sources` one after the other; a failure of one in `strict` raises `InputError`."""
         seen: set[str] = set()
-        kept: set[str] = set()  # articles of URLs that are unchanged or failed: indexed as they are
+        for source in sources:
+            given = self.given[source] = set()
+            items = web.articles([source]) if is_url(source) else load_articles([Path(source)], max_mb, self._unchanged)
+            self._read(items, source, seen, given, source in strict)
+            if not given and source in strict:
+                raise InputError(f"{self.refusal} {source}: no articles found in it; nothing was changed")
+        self._flush()
+        self.manifest.web = web.states
+        if any(is_url(s) for s in sources):
+            self.report.web = web.report
+        return self.report
+
+    def _read(self, items: Iterable[Any], source: str, seen: set[str], given: set[str], strict: bool) -> None:
         held: list[str] = []  # the articles of the file being read
-        files = load_articles([Path(p) for p in paths if not is_url(p)], max_mb, self._unchanged)
-        urls = [p for p in paths if is_url(p)]
-        items: Iterator[Any] = itertools.chain(files, web.articles(urls))
         for item in items:
             if isinstance(item, Kept):
-                kept.update(item.doc_ids)
-                self.report.unchanged += len(item.doc_ids)
+                given.update(item.doc_ids)
+                self.report.unchanged += 0 if item.again else len(item.doc_ids)
                 continue
             if isinstance(item, FileDone):
                 if item.skipped:
                     held = [d for d in self.known_files[item.path]["doc_ids"] if d not in seen]
                     seen.update(held)
+                    given.update(held)
                     self.report.unchanged += len(held)
                     self.progress("article", len(held))
                 # read again next time: a file with a problem, and one changed so lately that a change
@@ -194,27 +294,71 @@ class _Builder:
                 held, self.file_clean = [], True
                 continue
             if isinstance(item, Problem):
+                if strict and item.path == source:
+                    raise InputError(f"{self.refusal} {source}: {item.reason}; nothing was changed")
                 self.report.problems.append(item)
                 if item.doc_id:  # it broke unexpectedly: the version indexed before, if any, stays
                     seen.add(item.doc_id)
+                    given.add(item.doc_id)
                 continue
             self.progress("article", 1)
             if item.doc_id in seen:
                 self.report.problems.append(Problem(item.path, f"duplicate article id {item.doc_id!r}: skipped"))
                 self.file_clean = False
                 continue
+            if owner := self._owner(item, source):
+                reason = f"article id {item.doc_id!r} is already indexed from {owner} (another source): skipped"
+                self.report.problems.append(Problem(item.path, reason))
+                self.file_clean = False
+                continue
             seen.add(item.doc_id)
+            given.add(item.doc_id)
             held.append(item.doc_id)
             self._consider(item)
-        self._flush()
-        self.manifest.web = web.states
-        if urls:
-            self.report.web = web.report
-        gone = [doc_id for doc_id in self.live if doc_id not in seen and doc_id not in kept]
+
+    def _owner(self, article: Article, source: str) -> str:
+        """The file of another source already indexed under this article's id with other content, if any.
+
+        Two folders of the same name give the same ids: the second must not replace the
+        first's articles. The same content through both (a folder moved and added again)
+        is one article that both sources give.
+        """
+        entry = self.live.get(article.doc_id, ({}, 0))[0]
+        path = entry.get("path", "")
+        if not path or is_url(path) or is_under(path, source) or entry["hash"] == article_hash(article, self.manifest):
+            return ""
+        return path
+
+    def settle(self, read: list[str], removed: list[str]) -> None:
+        """Remove the articles no source gives any more; keep the states and articles of sources not read.
+
+        A source read that gave nothing though it gave articles before (a moved folder, an
+        unmounted disk) counts as not read: its articles stay, and it is reported missing.
+        """
+        missing = [s for s in read if not self.given[s] and self.claimed.get(s)]
+        self.report.missing = [MissingSource(s, len(self.claimed[s])) for s in missing]
+        self.report.problems = [p for p in self.report.problems if p.path not in missing]  # said once, as missing
+        done = [s for s in read if s not in missing]
+        for source in removed:
+            del self.manifest.sources[source]
+        self.report.sources_removed = removed
+        self.report.sources_added = [s for s in done if s not in self.manifest.sources]
+        for source in done:
+            self.manifest.sources[source] = self.manifest.sources.get(source, {}) | {
+                "doc_ids": sorted(self.given[source])
+            }
+            self.manifest.sources[source].setdefault("added_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        others = [s for s in self.manifest.sources if s not in done]
+        for source in others:  # an older index's sources get their articles named once
+            self.manifest.sources[source].setdefault("doc_ids", sorted(self.claimed.get(source, ())))
+        kept = set().union(*(self.claimed.get(s, set()) for s in others), *self.given.values())
+        candidates = set().union(*(self.claimed.get(s, set()) for s in [*done, *removed]))
+        gone = [doc_id for doc_id in self.live if doc_id in candidates and doc_id not in kept]
         for doc_id in gone:
             self._delete(doc_id)
         self.report.removed = len(gone)
-        return self.report
+        self.manifest.files = carried_files(self.known_files, others) | self.manifest.files
+        self.manifest.web = carried_web(self.known_web, others) | self.manifest.web
 
     def _consider(self, article: Article) -> None:
         digest = article_hash(article, self.manifest)
@@ -245,6 +389,11 @@ class _Builder:
     def _flush(self) -> None:
         if not self.pending:
             return
+        if self.dry_run:  # counted, not embedded
+            self.report.chunks_embedded += sum(len(chunks) for _, _, chunks in self.pending)
+            self.pending = []
+            return
+        assert self.embedder is not None  # articles are read only with one
         if self.writer is None:
             self.writer = self.root.new_segment(self.manifest.uid)
         chunks = [(article, chunk) for article, _, article_chunks in self.pending for chunk in article_chunks]
@@ -298,6 +447,9 @@ def merge_segments(root: IndexDir, manifest: Manifest, most: int) -> int:
         chosen |= set(by_size[: excess + 1])
     if not chosen:
         return 0
+    if not any(live[i] for i in chosen):  # nothing of them left: they go, nothing is written
+        manifest.segments = [entry for i, entry in enumerate(manifest.segments) if i not in chosen]
+        return len(chosen)
     writer = root.new_segment(manifest.uid)
     for i in sorted(chosen):
         segment = segments[i]

@@ -52,11 +52,15 @@ def test_a_second_writer_waits_then_fails_clearly(settings: Settings, tmp_path: 
 def test_two_builds_at_once_both_complete_one_after_the_other(settings: Settings, tmp_path: Path) -> None:
     first = write_corpus(tmp_path / "one", "a")
     second = write_corpus(tmp_path / "two", "b")
-    builds = [cli("index", "build", str(tmp_path / name), "--json") for name in ("one", "two")]
+    builds = [cli("index", "add", str(tmp_path / name), "--json") for name in ("one", "two")]
     results = [build.communicate(timeout=300) for build in builds]
     assert [build.returncode for build in builds] == [0, 0], results
     index = IndexDir(settings.index_dir).open()
-    assert set(index.articles) in (first, second)  # whichever ran last, whole
+    assert set(index.articles) == first | second  # the two sources, added one after the other
+    assert list(index.manifest().sources) in (
+        [str(tmp_path / "one"), str(tmp_path / "two")],
+        [str(tmp_path / "two"), str(tmp_path / "one")],
+    )
     assert_whole(index)
 
 

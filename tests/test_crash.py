@@ -83,6 +83,8 @@ def crash_site(base_index: tuple[Path, Path], tmp_path: Path, monkeypatch) -> It
     current = IndexDir(tmp_path / "index").open()
     data = json.loads(current.manifest_path.read_text())
     data["paths"] = [str((tmp_path / "corpus").resolve())]
+    (record,) = data["sources"].values()  # its one source, moved with it
+    data["sources"] = {data["paths"][0]: record}
     current.manifest_path.write_text(json.dumps(data))
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     yield Settings(index_dir=tmp_path / "index")

@@ -75,7 +75,7 @@ def test_rebuild_starts_a_new_generation_and_keeps_the_same_content(
 
 
 def test_no_index_and_no_paths_are_clear_errors(settings: Settings, embedder: CountingEmbedder) -> None:
-    with pytest.raises(IndexMissingError, match="assistant index build"):
+    with pytest.raises(IndexMissingError, match="assistant index add"):
         index_status(settings)
     with pytest.raises(InputError, match="no paths"):
         build_index(None, settings, embedder=embedder)

@@ -108,11 +108,13 @@ def test_the_page_streams_an_answer_and_highlights_the_quoted_sentence(
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url)
         page.wait_for_function("document.getElementById('status').textContent.includes('articles')")
+        assert page.inner_text("#status").startswith("2 articles from 1 source,")  # the indexed folder
         page.fill("#question", DAESH)
         page.keyboard.press("Enter")  # the keyboard asks
         page.wait_for_selector(".turn .cite", timeout=300_000)
         answer = page.inner_text(".turn .answer")
         assert "[" in answer and "welcome" in answer.lower()
+        assert "unknown outlet" not in page.inner_text(".turn .sources")  # the samples name none: left out
         page.focus(".turn .cite")
         page.keyboard.press("Enter")  # a citation opens from the keyboard too
         page.wait_for_selector("#source-text mark")

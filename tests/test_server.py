@@ -82,6 +82,13 @@ def test_the_api_answers_searches_and_serves_the_article_a_quote_points_into(
         assert http.get("/healthz").json() == {"ok": True}
         status = http.get("/v1/index").json()
         assert status["articles"] == 2 and status["chunks"] > 0 and status["waiting"] == 0
+        (source,) = status["sources"]  # what was indexed, and the outlets its articles name (none here)
+        assert (source["source"], source["kind"], source["articles"], status["outlets"]) == (
+            str(SAMPLES.resolve()),
+            "folder",
+            2,
+            [],
+        )
 
         found = http.post("/v1/search", json={"query": DAESH, "top_k": 3}).json()
         assert len(found) == 3 and found[0]["chunk"]["doc_id"].startswith("articles/")

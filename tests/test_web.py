@@ -19,6 +19,7 @@ import pytest
 from conftest import SAMPLES, CountingEmbedder, assert_whole
 from web_server import Route, WebServer, article_html, http_date, rss, sitemap
 
+from assistant.errors import InputError
 from assistant.indexer import build_index
 from assistant.settings import Settings
 from assistant.store import IndexDir
@@ -186,7 +187,7 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
 
     settings = web_settings.model_copy(update={"max_article_mb": 1.0})
     web.routes["/bad-sitemap.xml"] = Route(b"<?xml version='1.0'?><urlset><url><loc>/a</loc>", "application/xml")
-    report = build_index([feed, web.url + "/bad.xml", web.url + "/bad-sitemap.xml"], settings, embedder=embedder)
+    report = build_index([feed], settings, embedder=embedder)
     reasons = {
         p.path.replace(web.url, "").replace(f"https://127.0.0.1:{port}", "https:"): p.reason for p in report.problems
     }
@@ -201,8 +202,6 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
         "/loop",
         "/missing",
         "https:/news/tls",
-        "/bad.xml",
-        "/bad-sitemap.xml",
     }
     assert reasons["/gone"] == "HTTP 410 Gone" and reasons["/missing"] == "HTTP 404 Not Found"
     assert reasons["/error"] == "HTTP 503 Service Unavailable"
@@ -213,9 +212,16 @@ def test_every_broken_url_is_reported_with_its_reason_and_the_rest_is_indexed(
     assert reasons["/huge-unannounced"] == "body over the 1 MB limit"  # no Content-Length: counted as it comes
     assert "redirects" in reasons["/loop"]
     assert reasons["https:/news/tls"].startswith("TLS error")
-    assert reasons["/bad.xml"].startswith("malformed feed")
-    assert reasons["/bad-sitemap.xml"].startswith("malformed sitemap XML")
     assert report.added == 2  # the good pages
+
+    # a source given that fails is an error, and nothing changes: not even the good source given with it
+    generation = IndexDir(settings.index_dir).open().name
+    for bad, reason in (("/bad.xml", "malformed feed"), ("/bad-sitemap.xml", "malformed sitemap XML")):
+        with pytest.raises(InputError, match=f"cannot add {web.url}{bad}: {reason}.*nothing was changed"):
+            build_index([web.url + "/news/chip-plant", web.url + bad], settings, embedder=embedder)
+    index = IndexDir(settings.index_dir).open()
+    assert index.name == generation and len(index.articles) == 2
+    assert list(index.manifest().sources) == [feed]
 
 
 def test_strict_turns_a_broken_url_into_exit_1_and_the_summary_is_json(web: WebServer, tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def print_sources(answer: Answer) -> None:
         details = " · ".join(
             part
             for part in (
-                citation.source or "unknown outlet",
+                citation.source,  # left out where unknown
                 (citation.published_at or "")[:10],
                 citation.doc_id,
             )

@@ -110,11 +110,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     @api.get("/index")
     async def status() -> dict[str, Any]:
-        """What the index holds and how it was built."""
+        """What the index holds and how it was built: its sources (folders, files, URLs) and its articles' outlets."""
         found = await run_in_threadpool(index_status, settings)
         engine.assistant.refresh()
         return dataclasses.asdict(found) | {
-            "sources": sorted(engine.assistant.index.sources),
+            "outlets": sorted(engine.assistant.index.sources),
             "waiting": engine.waiting,
         }
 

@@ -24,7 +24,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -37,6 +37,7 @@ from assistant.errors import IndexLockedError, IndexMismatchError, IndexMissingE
 from assistant.keyword import BM25, TOKENIZER, top_indices
 from assistant.store.chroma import ChunkStore, EmbeddedChroma, chunk_store
 from assistant.store.segment import Segment, SegmentWriter, project
+from assistant.store.sources import REFRESHED, SourceInfo, read_refreshed, source_infos
 
 if TYPE_CHECKING:
     from assistant.models import Article
@@ -55,19 +56,25 @@ class Manifest:
     chunk_size: int
     chunk_overlap: int
     format_version: int = FORMAT_VERSION
-    paths: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # the sources, in order (all that earlier versions kept)
     built_at: str | None = None
     store: str = "embedded"  # or the URL of the Chroma server holding the chunks
     uid: str = field(default_factory=lambda: secrets.token_hex(6))  # names its collections on a server
     segments: list[dict[str, Any]] = field(default_factory=list)  # {"name", "deleted": [doc_id, ...]}
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> size, mtime_ns, doc_ids read from it
     web: dict[str, dict[str, Any]] = field(default_factory=dict)  # URL -> what it answered (assistant.web.sources)
+    # source -> added_at, doc_ids (the articles it gave when last read; assistant.store.sources)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sources = {path: {} for path in self.paths} | self.sources  # an older index: its paths are its sources
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
         return cls(**json.loads(path.read_text()))
 
     def write(self, path: Path) -> None:
+        self.paths = list(self.sources)
         _atomic_write(path, json.dumps(self.__dict__, ensure_ascii=False))
 
 
@@ -93,11 +100,14 @@ class IndexStatus:
     paths: list[str]
     built_at: str | None
     format_version: int
+    sources: list[SourceInfo]
 
 
 def index_status(settings: Settings) -> IndexStatus:
-    index = IndexDir.of(settings).open()
+    root = IndexDir.of(settings)
+    index = root.open()
     manifest = index.manifest()
+    sources = source_infos(manifest.sources, index.articles, manifest.web, read_refreshed(root.path))
     return IndexStatus(
         index_dir=str(settings.index_dir),
         store=manifest.store,
@@ -107,9 +117,10 @@ def index_status(settings: Settings) -> IndexStatus:
         embedding_model=manifest.embedding_model,
         chunk_size=manifest.chunk_size,
         chunk_overlap=manifest.chunk_overlap,
-        paths=manifest.paths,
+        paths=list(manifest.sources),
         built_at=manifest.built_at,
         format_version=manifest.format_version,
+        sources=sources,
     )
 
 
@@ -139,7 +150,7 @@ class IndexDir:
     def open(self) -> Index:
         index = self.current()
         if index is None or not index.exists():
-            raise IndexMissingError(f"no index at {self.path}: run `assistant index build PATH` first")
+            raise IndexMissingError(f"no index at {self.path}: run `assistant index add PATH` first")
         return index
 
     def generations(self) -> list[Path]:
@@ -167,6 +178,13 @@ class IndexDir:
         _atomic_write(self.path / "CURRENT", path.name)
         self.tidy()
         return Index(self, path)
+
+    def note_refreshed(self, read: Iterable[str], removed: Iterable[str] = ()) -> None:
+        """Record that the sources `read` were read now (refreshed.json). Call with the lock held."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        gone = set(removed)
+        times = {s: t for s, t in read_refreshed(self.path).items() if s not in gone} | dict.fromkeys(read, now)
+        _atomic_write(self.path / REFRESHED, json.dumps(times, ensure_ascii=False))
 
     def tidy(self) -> None:
         """Keep the current generation and the one before it, and the segments they use; remove the rest.
@@ -229,7 +247,7 @@ class Index:
     @cached_property
     def _manifest(self) -> Manifest:
         if not self.exists():
-            raise IndexMissingError(f"no index at {self.root.path}: run `assistant index build PATH` first")
+            raise IndexMissingError(f"no index at {self.root.path}: run `assistant index add PATH` first")
         try:
             data = json.loads(self.manifest_path.read_text())
             version = data.get("format_version")

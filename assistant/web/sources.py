@@ -27,15 +27,12 @@ MAX_SITEMAP_DEPTH = 2  # a sitemap index of sitemap indexes, no deeper
 Progress = Callable[[str, int], None]  # ("fetched" | "cached" | "failed", count)
 
 
-def is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://"))
-
-
 @dataclass(frozen=True)
 class Kept:
     """Indexed articles that stay as they are without being read again (unchanged, or their URL failed)."""
 
     doc_ids: list[str]
+    again: bool = False  # an article this build already gave through another URL: the source gives it too
 
 
 @dataclass
@@ -158,6 +155,7 @@ class WebSource:
         self.states[url] = {"kind": "page", **_validator_fields(fetched.validators), "doc_ids": [article.doc_id]}
         if article.doc_id in self._given:
             self.report.duplicates += 1
+            yield Kept([article.doc_id], again=True)
             return
         self._given.add(article.doc_id)
         yield article

@@ -68,7 +68,7 @@ function renderAnswer(container, answer) {
     if (citation) {
       const button = element("button", "cite" + (citation.verified ? "" : " unverified"), `[${citation.n}]`);
       button.type = "button";
-      button.title = `${citation.title} (${citation.source || "unknown outlet"})` +
+      button.title = [citation.title || citation.doc_id, ...knownDetails(citation)].join(" · ") +
         (citation.verified ? "" : " · does not hold the claim");
       button.addEventListener("click", () => openSource(citation));
       container.append(button);
@@ -80,6 +80,11 @@ function renderAnswer(container, answer) {
   container.append(answer.answer.slice(last));
 }
 
+// What is known of a citation's article: its outlet and date (an unknown one is left out, not named).
+function knownDetails(citation) {
+  return [citation.source, (citation.published_at || "").slice(0, 10)].filter(Boolean);
+}
+
 function renderSources(turn, answer) {
   if (!answer.citations.length) return;
   const list = element("ol", "sources");
@@ -89,7 +94,7 @@ function renderSources(turn, answer) {
     const button = element("button", "", citation.title || citation.doc_id);
     button.type = "button";
     button.addEventListener("click", () => openSource(citation));
-    item.append(button, ` · ${citation.source || "unknown outlet"} · ${(citation.published_at || "").slice(0, 10)}`);
+    item.append(button, knownDetails(citation).map((part) => ` · ${part}`).join(""));
     list.append(item);
   }
   turn.append(list);
@@ -110,8 +115,7 @@ async function openSource(citation) {
   const panel = $("source-panel");
   panel.hidden = false;
   $("source-title").textContent = `[${citation.n}] ${citation.title || citation.doc_id}`;
-  const meta = [citation.source || "unknown outlet", (citation.published_at || "").slice(0, 10)].filter(Boolean);
-  $("source-meta").replaceChildren(meta.join(" · "));
+  $("source-meta").replaceChildren(knownDetails(citation).join(" · "));
   if (citation.url) {
     const link = element("a", "", "original");
     link.href = citation.url;
@@ -189,8 +193,10 @@ async function ask(question) {
 async function loadStatus() {
   try {
     const status = await (await api("/v1/index")).json();
-    $("status").textContent = `${status.articles} articles, ${status.chunks} passages`;
-    for (const source of status.sources) $("source").append(new Option(source, source));
+    const sources = `${status.sources.length} source${status.sources.length === 1 ? "" : "s"}`;
+    $("status").textContent = `${status.articles} articles from ${sources}, ${status.chunks} passages`;
+    $("status").title = status.sources.map((s) => `${s.source} (${s.kind}, ${s.articles} articles)`).join("\n");
+    for (const outlet of status.outlets) $("source").append(new Option(outlet, outlet));
   } catch (error) {
     $("status").textContent = `index: ${error.message}`;
   }
