@@ -13,7 +13,7 @@ from datetime import datetime
 from assistant.chunking import sentence_spans
 from assistant.keyword import tokenize
 from assistant.models import Citation, Passage, Quote
-from assistant.support import HOLDS_AT, Candidate, Support, support
+from assistant.support import HOLDS_AT, Candidate, Context, Support, support
 
 # [1], [1, 2], [1,2,3]; also tolerated: [Source 1], [Passage 2]
 MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
@@ -240,7 +240,7 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
     return result
 
 
-def _context(passage: Passage) -> str:
+def _context(passage: Passage) -> Context:
     """What counts towards a claim without being quoted: the article's title, outlet and date."""
     date = ""
     if passage.published_at:
@@ -249,7 +249,7 @@ def _context(passage: Passage) -> str:
             date = f"{day:%B} {day.day} {day.year} {passage.published_at[:10]}"
         except ValueError:
             date = passage.published_at[:10]
-    return f"{passage.title} {passage.source} {date}"
+    return Context(passage.title, passage.source, date)
 
 
 def resolve(answer: str, passages: list[Passage], question: str = "") -> list[Citation]:

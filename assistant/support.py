@@ -17,7 +17,7 @@ and numbers must be held wherever they come from ("Vandita said ...", "the 2019 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -25,6 +25,8 @@ from assistant.aliases import mentioned_in, referents
 from assistant.keyword import tokenize
 
 HOLDS_AT = 0.6  # share of the claim's weighted words the quotes must hold
+NEAR = 3  # words each side of a name or number that the sentence holding it must mostly hold
+CARRIES = 0.3  # share of the claim's words a sentence holds to count as saying it (its negations count)
 NAME_WEIGHT = 2.0
 PREMISE_WEIGHT = 0.5  # a word the claim repeats from the question, against one of its own
 MAX_QUOTES = 3  # sentences one claim may rest on
@@ -153,8 +155,105 @@ def _context_numbers(context: str, claim: str) -> frozenset[str]:
     return frozenset(n for n in found if not (n.isdigit() and int(n) <= 31))
 
 
-def _holds(score: float, missing_numbers: Collection[str], missing_names: Collection[str]) -> bool:
-    return not missing_numbers and not missing_names and score >= HOLDS_AT
+def _holds(
+    score: float, missing_numbers: Collection[str], missing_names: Collection[str], polarity: bool = True
+) -> bool:
+    return polarity and not missing_numbers and not missing_names and score >= HOLDS_AT
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a passage's article says besides its sentences: its headline, and its outlet and date."""
+
+    title: str = ""
+    outlet: str = ""  # lends the claim its name: "The Verge reported ..."
+    date: str = ""  # "November 24 2023 2023-11-24": lends its words only next to a reporting word ("reported on")
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """A name or number of the claim, with the claim's words around it: the piece that holds it must hold them too."""
+
+    stem: str  # a name's stem, or a number as `numbers` gives it
+    near: frozenset[str]
+
+
+# where a claim's clauses part: the words around a name are those of its own clause
+_CLAUSE_BREAK = re.compile(r"[;,:()—–]|\b(?:and|but|while|whereas|although|though)\b", re.IGNORECASE)
+
+
+def _anchors(
+    claim: str, names: set[str], weights: dict[str, float], premise: frozenset[str] = frozenset()
+) -> tuple[dict[str, _Anchor], dict[str, _Anchor]]:
+    """Each name and number of the claim with the claim's own content words near it in its clause.
+
+    Words repeated from the question (`premise`) do not count: a clause that only restates
+    the question asks nothing of the sentence naming its names.
+    """
+    by_name: dict[str, _Anchor] = {}
+    by_number: dict[str, _Anchor] = {}
+    start = 0
+    for end in [*(m.start() for m in _CLAUSE_BREAK.finditer(claim)), len(claim)]:
+        clause = claim[start:end]
+        start = end
+        stems = tokenize(clause)
+        content = [i for i, stem in enumerate(stems) if stem in weights and stem not in premise]
+
+        def near(index: int, stems: list[str] = stems, content: list[int] = content) -> frozenset[str]:
+            """The NEAR content words before and after position `index` ("said" and the like skipped)."""
+            before = [stems[i] for i in content if i < index][-NEAR:]
+            after = [stems[i] for i in content if i > index][:NEAR]
+            return frozenset(before + after)
+
+        for index, stem in enumerate(stems):
+            if stem in names and stem not in by_name:
+                by_name[stem] = _Anchor(stem, near(index) - {stem})
+        for match in _NUMBER.finditer(clause):
+            index = len(tokenize(clause[: match.start()]))
+            for number in numbers(clause[match.start() : match.end() + 12]) & numbers(claim):
+                by_number.setdefault(number, _Anchor(number, near(index)))
+    return by_name, by_number
+
+
+_REPORTING = frozenset(tokenize("reported report published wrote announced according said says stated updated"))
+
+
+def _reported_dates(claim: str, names: dict[str, _Anchor], numbers: dict[str, _Anchor]) -> frozenset[str]:
+    """The claim's names and numbers next to a reporting word: the ones an article's date may lend."""
+    stems = tokenize(claim)
+    near: set[str] = set()
+    for index, stem in enumerate(stems):
+        if stem in _REPORTING:
+            near.update(stems[max(0, index - NEAR) : index + NEAR + 1])
+    found = {name for name in names if name in near}
+    found |= {number for number in numbers if _bare(number) in near or number in near}
+    return frozenset(found)
+
+
+def _anchored(anchor: _Anchor, stems: frozenset[str]) -> bool:
+    """Whether a piece holding `anchor` holds at least half of the claim's words around it."""
+    return 2 * len(anchor.near & stems) >= len(anchor.near)
+
+
+# not, n't, never, no, none, nobody, nothing, neither, nor, cannot, without
+_NEGATION = re.compile(r"\b(?:not|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b|\bno\s+(?=[a-z])")
+
+
+def negations(text: str) -> int:
+    return len(_NEGATION.findall(text.replace("’", "'")))
+
+
+# a name after these is a place ("talks in Moscow"), not a government that speaks or acts ("Moscow said")
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|outside|across|throughout|inside|around)\s+$", re.IGNORECASE)
+
+
+def _places(claim: str) -> set[str]:
+    return {
+        stem
+        for match in _WORD.finditer(claim)
+        if match.group()[0].isupper() and _PLACE_BEFORE.search(claim[: match.start()])
+        for stem in tokenize(match.group())
+    }
 
 
 @dataclass(frozen=True)
@@ -165,10 +264,11 @@ class Support:
     score: float  # share of the claim's weighted words held, 0..1
     missing_numbers: tuple[str, ...]
     missing_names: tuple[str, ...] = ()  # stems of names of the claim that the quotes lack
+    polarity: bool = True  # whether the quotes negate what the claim negates, no more, no less
 
     @property
     def holds(self) -> bool:
-        return _holds(self.score, self.missing_numbers, self.missing_names)
+        return _holds(self.score, self.missing_numbers, self.missing_names, self.polarity)
 
     @property
     def passages(self) -> tuple[int, ...]:
@@ -176,42 +276,79 @@ class Support:
 
 
 def support(
-    claim: str, candidates: list[Candidate], context: dict[int, str] | None = None, question: str = ""
+    claim: str, candidates: list[Candidate], context: dict[int, Context] | None = None, question: str = ""
 ) -> Support:
     """The fewest candidate sentences (greedy, at most MAX_QUOTES) that together hold `claim`.
 
-    `context` gives text that counts for a passage's words without being quoted
-    (its article's title, outlet and date): "The Verge reported ..." is held by a
-    sentence of a Verge article. `question` tells the claim's answer from its premise.
+    Each name and number of the claim must be held by a sentence (or the article's title)
+    that also holds most of the claim's words around it: "Kalin said 'We welcome ...'" is
+    not held by a sentence naming Kalin beside one quoting someone else. `context` gives
+    each passage's title, which counts as one more sentence, and its outlet and date, which
+    lend names and numbers ("The Verge reported ..." is held by a sentence of a Verge
+    article). The claim's negations must be the quotes' ("did not agree" is not held by
+    "agreed"). `question` tells the claim's answer from its premise.
     """
     weights = weighted_words(claim, question)
     names = _name_stems(claim) & weights.keys()  # all must be held: "Vandita said ..." is not held without Vandita
     own_names = {stem for stem in names if weights[stem] == NAME_WEIGHT}  # not from the question: the answer
     wanted_numbers = numbers(claim)
+    name_anchors, number_anchors = _anchors(claim, names, weights, _premise(weights, question))
+    places = _places(claim)
+    negated = negations(claim)
     total = sum(weights.values())
     if not candidates:
         return Support((), 0.0, tuple(sorted(wanted_numbers)), tuple(sorted(names)))
-    context_stems = {n: _stems_of(text) for n, text in (context or {}).items()}
-    context_numbers = {n: _context_numbers(text, claim) for n, text in (context or {}).items()}
+    context = context or {}
+    titles = {n: Candidate(n, (0, 0), c.title) for n, c in context.items() if c.title}
 
-    def covered(chosen: list[Candidate]) -> tuple[float, set[str], set[str]]:
-        stems = set().union(*(c.stems | context_stems.get(c.n, frozenset()) for c in chosen))
-        held = set().union(*(c.numbers | context_numbers.get(c.n, frozenset()) for c in chosen))
-        if seats := {name: seat for name in names - stems if (seat := referents(name))}:  # "Washington": the US
-            text = " ".join(f"{c.text} {(context or {}).get(c.n, '')}" for c in chosen)
-            stems |= {name for name, seat in seats.items() if mentioned_in(seat, text, frozenset(stems))}
+    def _share(stems: frozenset[str]) -> float:
+        return sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
+
+    dated = _reported_dates(claim, name_anchors, number_anchors)  # names and numbers the date may lend
+    meta_stems = {n: _stems_of(c.outlet) | (_stems_of(c.date) & dated) for n, c in context.items()}
+    meta_numbers = {n: _context_numbers(c.date, claim) & dated for n, c in context.items()}
+
+    def covered(chosen: list[Candidate]) -> tuple[float, set[str], set[str], bool]:
+        pieces = [*chosen, *(titles[n] for n in dict.fromkeys(c.n for c in chosen) if n in titles)]
+        lent = set().union(*(meta_stems.get(c.n, frozenset()) for c in chosen))
+        lent_numbers = set().union(*(meta_numbers.get(c.n, frozenset()) for c in chosen))
+        stems = set().union(*(p.stems for p in pieces)) | lent
+        seated: set[str] = set()  # "Washington" (said) held by a piece naming the US
+        if seats := {name: seat for name in names - stems - places if (seat := referents(name))}:
+            text = " ".join(p.text for p in pieces)
+            seated = {name for name, seat in seats.items() if mentioned_in(seat, text, frozenset(stems))}
+            stems |= seated
         score = sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
-        missing = {n for n in wanted_numbers if n not in held and _bare(n) not in held}
-        return score, missing, names - stems
 
-    def merit(chosen: list[Candidate]) -> float:
-        score, missing, unnamed = covered(chosen)
+        def held(anchor: _Anchor, holds: Callable[[Candidate], bool]) -> bool:
+            return any(holds(p) and _anchored(anchor, p.stems) for p in pieces)
+
+        unnamed = {
+            name
+            for name in names - lent - seated
+            if not held(name_anchors.get(name, _Anchor(name, frozenset())), lambda p, name=name: name in p.stems)
+        }
+        missing = {
+            n
+            for n in wanted_numbers
+            if n not in lent_numbers
+            and _bare(n) not in lent_numbers
+            and not held(number_anchors.get(n, _Anchor(n, frozenset())), lambda p, n=n: _has_number(p, n))
+        }
+        # the negations of the pieces that hold a real part of the claim, not of one added for its "not"
+        carrying = [p for p in pieces if _share(p.stems) >= CARRIES]
+        polarity = negated == sum(negations(p.text) for p in carrying)
+        return score, missing, unnamed, polarity
+
+    def merit(chosen: list[Candidate], polar: bool = True) -> float:
+        score, missing, unnamed, polarity = covered(chosen)
         # a missing number or name outweighs common words; then names in the quote itself (not only in the
         # article's title) and sentences the model saw are preferred
         own = set().union(*(c.stems for c in chosen))
         named = len(own_names & own) / len(own_names) if own_names else 0.0
         seen = sum(c.shown for c in chosen) / len(chosen)
-        return score - len(missing) - 0.5 * len(unnamed) + 0.3 * named + 0.02 * seen
+        opposed = polar and not polarity
+        return score - len(missing) - 0.5 * len(unnamed) - opposed + 0.3 * named + 0.02 * seen
 
     chosen: list[Candidate] = []
     best = max(candidates, key=lambda c: (merit([c]), len(c.text) > 0))
@@ -222,9 +359,14 @@ def support(
         rest = [c for c in candidates if c not in chosen]
         if not rest:
             break
-        extra = max(rest, key=lambda c: merit([*chosen, c]))
-        if merit([*chosen, extra]) - merit(chosen) < 0.15:  # a second sentence must add a real part of the claim
+        # a second sentence must add a real part of the claim: a "not" of its own is none
+        extra = max(rest, key=lambda c: merit([*chosen, c], polar=False))
+        if merit([*chosen, extra], polar=False) - merit(chosen, polar=False) < 0.15:
             break
         chosen.append(extra)
-    score, missing, unnamed = covered(chosen)
-    return Support(tuple(chosen), round(score, 3), tuple(sorted(missing)), tuple(sorted(unnamed)))
+    score, missing, unnamed, polarity = covered(chosen)
+    return Support(tuple(chosen), round(score, 3), tuple(sorted(missing)), tuple(sorted(unnamed)), polarity)
+
+
+def _has_number(piece: Candidate, number: str) -> bool:
+    return number in piece.numbers or _bare(number) in piece.numbers
