@@ -187,8 +187,10 @@ def _anchors(
 ) -> tuple[dict[str, _Anchor], dict[str, _Anchor]]:
     """Each name and number of the claim with the claim's own content words near it in its clause.
 
-    Words repeated from the question (`premise`) do not count: a clause that only restates
-    the question asks nothing of the sentence naming its names.
+    Words repeated from the question (`premise`) do not count, and a name from the question
+    needs words around it only where the claim has it speak: "the Erdogan spokesman said 'We
+    welcome ...'" needs the quoted words beside Erdogan; "the Turkey-Russia committees met in
+    Moscow" only needs Turkey held.
     """
     by_name: dict[str, _Anchor] = {}
     by_number: dict[str, _Anchor] = {}
@@ -207,7 +209,11 @@ def _anchors(
 
         for index, stem in enumerate(stems):
             if stem in names and stem not in by_name:
-                by_name[stem] = _Anchor(stem, near(index) - {stem})
+                if stem not in premise:
+                    by_name[stem] = _Anchor(stem, near(index) - {stem})
+                else:  # a name from the question: tied to what the claim has it say, if it speaks
+                    speaks = any(s in _SPEECH for s in stems[index + 1 :])
+                    by_name[stem] = _Anchor(stem, near(index) - names if speaks else frozenset())
         for match in _NUMBER.finditer(clause):
             index = len(tokenize(clause[: match.start()]))
             for number in numbers(clause[match.start() : match.end() + 12]) & numbers(claim):
@@ -215,6 +221,7 @@ def _anchors(
     return by_name, by_number
 
 
+_SPEECH = frozenset(tokenize("said says told stated announced added wrote claimed denied insisted warned"))
 _REPORTING = frozenset(tokenize("reported report published wrote announced according said says stated updated"))
 
 

@@ -149,3 +149,17 @@ def test_a_name_repeated_from_the_question_must_still_be_held() -> None:
     assert support(
         "The Incirlik airbase was used in the July 15 coup attempt.", sentences(INCIRLIK), question=question
     ).holds
+
+
+def test_a_speaker_named_by_the_question_must_be_the_one_who_said_the_words() -> None:
+    un = Context("'We welcome any signs of greater international unity' against the terrorist group, says UN spokesman")
+    question = "What did the Erdogan spokesman say?"
+    claim = (
+        'The Erdogan spokesman said "We welcome any signs of greater international unity" against the terrorist group.'
+    )
+    assert not support(claim, sentences(KALIN, JETS), {1: Context(), 2: un}, question).holds
+    # a name from the question that does not speak only needs to be held: the answer is the claim's own words
+    where = "Where did the new Turkey-Russia committees first meet?"
+    met = "The new Turkey-Russia committees first met in Moscow on Thursday."
+    turkey = Context("Turkey keen to cooperate with Russia against Islamic State forces")
+    assert support(met, sentences(JETS), {1: turkey}, where).holds
