@@ -85,9 +85,7 @@ def _sentences(text: str) -> list[str]:
     return parts
 
 
-def uncited(answer: str) -> list[str]:
-    """Sentences that state something without citing any passage."""
-    return [claim.text for claim in claims(answer) if not claim.cites and len(tokenize(claim.text)) >= 3]
+MIN_CLAIM_WORDS = 3  # a shorter sentence without a marker ("Yes.") states nothing to cite
 
 
 @dataclass(frozen=True)
@@ -98,6 +96,7 @@ class CheckedClaim:
     claim: Claim  # its text and its (corrected) citations
     support: Support | None  # None for a sentence that cites nothing
     corrected: tuple[tuple[int, int | None], ...] = ()  # (from, to); to None: a marker of nothing it holds
+    borrowed: bool = False  # it has no marker: its citations are those of the marked sentence after it
 
     @property
     def held(self) -> bool:
@@ -106,6 +105,11 @@ class CheckedClaim:
     @property
     def unsupported(self) -> bool:
         return self.support is not None and not self.support.holds
+
+    @property
+    def uncited(self) -> bool:
+        """A sentence that states something with no marker of its own and none after it."""
+        return self.support is None and len(tokenize(self.claim.text)) >= MIN_CLAIM_WORDS
 
 
 class ClaimChecker:
@@ -139,6 +143,17 @@ class ClaimChecker:
             corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
             return _rewritten(sentence, claim, new, anywhere, corrected)
         return CheckedClaim(sentence, claim, held)
+
+    def check_under(self, sentence: str, cites: tuple[int, ...]) -> CheckedClaim:
+        """Check a sentence without a marker against the passages the next marker cites.
+
+        Readers read one marker at the end of a paragraph as the source of all of it: the
+        sentences before it are quoted from its passages, or are unsupported (never
+        re-pointed: they have no marker of their own to move).
+        """
+        claim = Claim(_claim(sentence).text, cites)
+        held = support(claim.text, [c for c in self.candidates if c.n in cites], self.context, self.question)
+        return CheckedClaim(sentence, claim, held, borrowed=True)
 
     def _partly_holds(self, claim: str, cited: list[Candidate], n: int) -> bool:
         """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""

@@ -10,11 +10,11 @@ from assistant.aliases import referents
 from assistant.citations import (
     COMPLETE_SENTENCE_END,
     MARKER,
+    MIN_CLAIM_WORDS,
     CheckedClaim,
     ClaimChecker,
     drop_invalid_markers,
     is_refusal,
-    uncited,
 )
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
@@ -198,7 +198,7 @@ class Assistant:
                 "answer": text,
                 "refused": False,
                 "citations": stream.checker.citations(checked),
-                "uncited_sentences": uncited(text),
+                "uncited_sentences": [item.claim.text for item in checked if item.uncited],
                 "removed_markers": removed,
                 "corrected_markers": [{"from": old, "to": new} for item in checked for old, new in item.corrected],
                 "unsupported_sentences": [item.claim.text for item in checked if item.unsupported],
@@ -255,6 +255,7 @@ class _AnswerStream:
         self.shown = ""  # the same, unverified claims marked: what the sink gets
         self.sent = 0
         self.checked: list[CheckedClaim] = []
+        self.unmarked: list[int] = []  # places in `checked` of the sentences without a marker since the last marked one
         self.removed: list[int] = []
         self.refused: bool | None = None
 
@@ -296,6 +297,12 @@ class _AnswerStream:
         self.removed.extend(removed)
         lead = cleaned[: len(cleaned) - len(cleaned.lstrip())] if self.text else ""
         checked = self.checker.check(cleaned.strip())
+        if checked.claim.cites:  # the sentences before it without a marker of their own rest on its passages
+            for place in self.unmarked:
+                self.checked[place] = self.checker.check_under(self.checked[place].sentence, checked.claim.cites)
+            self.unmarked = []
+        elif len(tokenize(checked.claim.text)) >= MIN_CLAIM_WORDS:
+            self.unmarked.append(len(self.checked))
         self.checked.append(checked)
         self.text += lead + checked.sentence
         self.shown += lead + (_marked(checked.sentence) if checked.unsupported else checked.sentence)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import claims, drop_invalid_markers, is_refusal, parse_markers, resolve, uncited
+from assistant.citations import claims, drop_invalid_markers, is_refusal, parse_markers, resolve
 from assistant.models import Chunk, Passage
 from assistant.qa import REFUSAL, _AnswerStream
 
@@ -26,9 +26,6 @@ def test_claims_take_markers_placed_after_the_full_stop() -> None:
         ("The UN welcomed the pledge.", (2,)),
         ("Aleppo is besieged.", (3,)),
         ("No citation here at all.", ()),
-    ]
-    assert uncited("The UN welcomed the pledge [1]. It was a long day for everyone.") == [
-        "It was a long day for everyone."
     ]
 
 
@@ -157,3 +154,38 @@ def test_any_answer_over_any_article_quotes_exact_article_slices(article: str, a
     for citation in resolve(text, passages):
         assert article[citation.char_start : citation.char_end] == citation.quote
         assert 1 <= citation.n <= len(passages)
+
+
+INCIRLIK = (
+    "Turkey, after much prodding, opened its southern Incirlik airbase, near the border with Syria, for the US-led "
+    "coalition against Islamic State and has announced attacks against the group in Syria. The Incirlik airbase was "
+    "used in the July 15 coup attempt by rogue soldiers, prompting a brief closure and the arrest of the base "
+    "commander. It was reopened to US flights shortly afterward, but Turkey has scaled down its own involvement in "
+    "recent weeks."
+)
+
+
+def test_sentences_without_a_marker_rest_on_the_next_marker_and_are_quoted_from_its_passage() -> None:
+    """Three sentences copied from a passage and one [1] at the end: each is quoted (issue 27's third case)."""
+    answer = (
+        "Turkey opened its southern Incirlik airbase for the US-led coalition against Islamic State. "
+        "The Incirlik airbase was used in the July 15 coup attempt by rogue soldiers. "
+        "It was reopened to US flights shortly afterward [1]. It was a long day for everyone."
+    )
+    editor = _AnswerStream(passages_of(INCIRLIK, UN), lambda text: None)
+    for word in answer.split(" "):
+        editor.feed(word + " ")
+    editor.finish()
+    (citation,) = editor.checker.citations(editor.checked)
+    quoted = " ".join(q.text for q in citation.quotes)
+    assert citation.n == 1 and citation.verified and "July 15 coup attempt" in quoted and "opened its" in quoted
+    assert [item.claim.text for item in editor.checked if item.uncited] == ["It was a long day for everyone."]
+
+    wrong = "The Incirlik airbase was closed for good in 2019. It was reopened to US flights shortly afterward [1]."
+    editor = _AnswerStream(passages_of(INCIRLIK, UN), lambda text: None)
+    editor.feed(wrong)
+    editor.finish()
+    assert [item.claim.text for item in editor.checked if item.unsupported] == [
+        "The Incirlik airbase was closed for good in 2019."
+    ]
+    assert not editor.checker.citations(editor.checked)[0].verified  # the marker covers a sentence it does not hold
