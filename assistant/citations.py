@@ -71,6 +71,7 @@ def claims(answer: str) -> list[Claim]:
             continue
         cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in _numbers(m)))
         text = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
+        text = re.sub(r"[,;:]+([.!?][\"'”’)]*)$", r"\1", text)  # "group, [2]." -> "group."
         if text.strip(" .") or cites:
             result.append(Claim(text, cites))
     return result
@@ -138,7 +139,7 @@ class ClaimChecker:
             corrected = tuple((n, None) for n in claim.cites if n not in keep)
             return _rewritten(sentence, claim, tuple(keep), held, corrected)
         anywhere = support(claim.text, self.candidates, self.context, self.question)
-        if anywhere.holds:
+        if anywhere.holds and _clearly_better(anywhere, held):
             new = anywhere.passages
             corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
             return _rewritten(sentence, claim, new, anywhere, corrected)
@@ -183,7 +184,8 @@ class ClaimChecker:
                 quotes.setdefault(n, [])
                 quotes[n].extend(span for span in spans if span not in quotes[n])
                 scores.setdefault(n, []).append(item.support.score)
-                verified[n] = verified.get(n, True) and item.held
+                # verified: its own quotes are among those that hold the claim, not just a passage that partly does
+                verified[n] = verified.get(n, True) and item.held and n in item.support.passages
         citations = []
         for n in sorted(quotes):
             passage = passages[n - 1]
@@ -211,6 +213,17 @@ class ClaimChecker:
                 )
             )
         return citations
+
+
+REPOINT_MARGIN = 0.2  # how much more of a claim's words another passage must hold to take a marker
+
+
+def _clearly_better(found: Support, cited: Support) -> bool:
+    """Whether a marker may move from `cited` to `found`: never away from passages that hold every
+    name and number of the claim with the words around them, unless the others hold clearly more."""
+    if cited.missing_names or cited.missing_numbers or not cited.polarity:
+        return True
+    return found.score - cited.score >= REPOINT_MARGIN
 
 
 def _rewritten(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import claims, drop_invalid_markers, is_refusal, parse_markers, resolve
+from assistant.citations import ClaimChecker, claims, drop_invalid_markers, is_refusal, parse_markers, resolve
 from assistant.models import Chunk, Passage
 from assistant.qa import REFUSAL, _AnswerStream
 
@@ -189,3 +189,15 @@ def test_sentences_without_a_marker_rest_on_the_next_marker_and_are_quoted_from_
         "The Incirlik airbase was closed for good in 2019."
     ]
     assert not editor.checker.citations(editor.checked)[0].verified  # the marker covers a sentence it does not hold
+
+
+def test_a_passage_kept_as_a_second_source_is_not_verified_unless_its_quote_holds_the_claim() -> None:
+    committees = (
+        "After Erdogan and Putin met, the two countries announced new committees to discuss the Syrian crisis, "
+        "which were to meet for the first time in Moscow on Thursday."
+    )
+    flew = "This week, Erdogan met Putin in Moscow to reset relations."  # holds part of the claim, not all
+    checker = ClaimChecker(passages_of(committees, flew), "Where did the new committees first meet?")
+    checked = checker.check("The new committees first met in Moscow on Thursday [1][2].")
+    assert checked.held and checked.claim.cites == (1, 2)  # the second keeps its marker, as a partial source
+    assert {c.n: c.verified for c in checker.citations([checked])} == {1: True, 2: False}
