@@ -325,7 +325,8 @@ def support(
             text = " ".join(p.text for p in pieces)
             seated = {name for name, seat in seats.items() if mentioned_in(seat, text, frozenset(stems))}
             stems |= seated
-        score = sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
+        # a claim of no words ("Yes.") says nothing a quote could be shown to hold: it cannot be verified
+        score = sum(w for stem, w in weights.items() if stem in stems) / total if total else float(bool(wanted_numbers))
 
         def held(anchor: _Anchor, holds: Callable[[Candidate], bool]) -> bool:
             return any(holds(p) and _anchored(anchor, p.stems) for p in pieces)

@@ -163,3 +163,11 @@ def test_a_speaker_named_by_the_question_must_be_the_one_who_said_the_words() ->
     met = "The new Turkey-Russia committees first met in Moscow on Thursday."
     turkey = Context("Turkey keen to cooperate with Russia against Islamic State forces")
     assert support(met, sentences(JETS), {1: turkey}, where).holds
+
+
+def test_a_bare_yes_or_no_cannot_be_verified_by_any_quote() -> None:
+    """The quote would read the same under "Yes" and "No": the checker cannot judge it, so it is not verified."""
+    question = "Does Spain keep its missiles in Turkey?"
+    assert not support("Yes.", sentences(SPAIN), question=question).holds
+    assert not support("No.", sentences(SPAIN), question=question).holds
+    assert support("Yes, Spain keeps its missiles in Turkey.", sentences(SPAIN), question=question).holds
