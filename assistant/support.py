@@ -299,7 +299,9 @@ def support(
     names = _name_stems(claim) & weights.keys()  # all must be held: "Vandita said ..." is not held without Vandita
     own_names = {stem for stem in names if weights[stem] == NAME_WEIGHT}  # not from the question: the answer
     wanted_numbers = numbers(claim)
-    name_anchors, number_anchors = _anchors(claim, names, weights, _premise(weights, question))
+    # a claim made only of the question's words restates it (a yes/no answer): its names need no words around them
+    restated = frozenset(weights) if question and set(weights) <= _stems_of(question) else frozenset()
+    name_anchors, number_anchors = _anchors(claim, names, weights, _premise(weights, question) | restated)
     places = _places(claim)
     negated = negations(claim)
     total = sum(weights.values())
