@@ -97,7 +97,6 @@ class CheckedClaim:
     claim: Claim  # its text and its (corrected) citations
     support: Support | None  # None for a sentence that cites nothing
     corrected: tuple[tuple[int, int | None], ...] = ()  # (from, to); to None: a marker of nothing it holds
-    borrowed: bool = False  # it has no marker: its citations are those of the marked sentence after it
 
     @property
     def held(self) -> bool:
@@ -154,7 +153,7 @@ class ClaimChecker:
         """
         claim = Claim(_claim(sentence).text, cites)
         held = support(claim.text, [c for c in self.candidates if c.n in cites], self.context, self.question)
-        return CheckedClaim(sentence, claim, held, borrowed=True)
+        return CheckedClaim(sentence, claim, held)
 
     def _partly_holds(self, claim: str, cited: list[Candidate], n: int) -> bool:
         """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""

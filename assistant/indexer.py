@@ -117,7 +117,17 @@ def build_index(
     for source in given:
         if not is_url(source) and not Path(source).exists():
             raise InputError(f"cannot add {source}: no such file or folder; nothing was changed")
-    return _update(settings, given, [], rebuild, embedder, progress, prune, since, dry_run)
+    return _update(
+        settings,
+        add=given,
+        remove=[],
+        rebuild=rebuild,
+        embedder=embedder,
+        progress=progress,
+        prune=prune,
+        since=since,
+        dry_run=dry_run,
+    )
 
 
 def remove_sources(sources: Iterable[Path | str], settings: Settings, *, dry_run: bool = False) -> BuildReport:
@@ -125,11 +135,22 @@ def remove_sources(sources: Iterable[Path | str], settings: Settings, *, dry_run
     removed = list(dict.fromkeys(normalise(s) for s in sources))
     if not removed:
         raise InputError("no sources to remove: name them as `assistant index sources` lists them")
-    return _update(settings, [], removed, False, None, None, False, None, dry_run)
+    return _update(
+        settings,
+        add=[],
+        remove=removed,
+        rebuild=False,
+        embedder=None,
+        progress=None,
+        prune=False,
+        since=None,
+        dry_run=dry_run,
+    )
 
 
 def _update(
     settings: Settings,
+    *,
     add: list[str],
     remove: list[str],
     rebuild: bool,
@@ -447,8 +468,9 @@ def merge_segments(root: IndexDir, manifest: Manifest, most: int) -> int:
         chosen |= set(by_size[: excess + 1])
     if not chosen:
         return 0
+    kept = [entry for i, entry in enumerate(manifest.segments) if i not in chosen]
     if not any(live[i] for i in chosen):  # nothing of them left: they go, nothing is written
-        manifest.segments = [entry for i, entry in enumerate(manifest.segments) if i not in chosen]
+        manifest.segments = kept
         return len(chosen)
     writer = root.new_segment(manifest.uid)
     for i in sorted(chosen):
@@ -461,6 +483,5 @@ def merge_segments(root: IndexDir, manifest: Manifest, most: int) -> int:
             metadatas = [{k: v for k, v in m.items() if k != "row"} for m in batch["metadatas"]]
             writer.add(batch["ids"], batch["documents"], metadatas, batch["embeddings"])
     merged = writer.finish()
-    manifest.segments = [entry for i, entry in enumerate(manifest.segments) if i not in chosen]
-    manifest.segments.append({"name": merged.name, "deleted": []})
+    manifest.segments = [*kept, {"name": merged.name, "deleted": []}]
     return len(chosen)

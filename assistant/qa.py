@@ -10,7 +10,6 @@ from assistant.aliases import referents
 from assistant.citations import (
     COMPLETE_SENTENCE_END,
     MARKER,
-    MIN_CLAIM_WORDS,
     CheckedClaim,
     ClaimChecker,
     drop_invalid_markers,
@@ -301,7 +300,7 @@ class _AnswerStream:
             for place in self.unmarked:
                 self.checked[place] = self.checker.check_under(self.checked[place].sentence, checked.claim.cites)
             self.unmarked = []
-        elif len(tokenize(checked.claim.text)) >= MIN_CLAIM_WORDS:
+        elif checked.uncited:
             self.unmarked.append(len(self.checked))
         self.checked.append(checked)
         self.text += lead + checked.sentence

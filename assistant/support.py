@@ -246,6 +246,7 @@ def _anchored(anchor: _Anchor, stems: frozenset[str]) -> bool:
 _NEGATION = re.compile(r"\b(?:not|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b|\bno\s+(?=[a-z])")
 
 
+@cache
 def negations(text: str) -> int:
     return len(_NEGATION.findall(text.replace("’", "'")))
 
@@ -310,7 +311,8 @@ def support(
     context = context or {}
     titles = {n: Candidate(n, (0, 0), c.title) for n, c in context.items() if c.title}
 
-    def _share(stems: frozenset[str]) -> float:
+    def share(stems: Collection[str]) -> float:
+        """The share of the claim's weighted words among `stems`."""
         return sum(w for stem, w in weights.items() if stem in stems) / total if total else 1.0
 
     dated = _reported_dates(claim, name_anchors, number_anchors)  # names and numbers the date may lend
@@ -328,7 +330,7 @@ def support(
             seated = {name for name, seat in seats.items() if mentioned_in(seat, text, frozenset(stems))}
             stems |= seated
         # a claim of no words ("Yes.") says nothing a quote could be shown to hold: it cannot be verified
-        score = sum(w for stem, w in weights.items() if stem in stems) / total if total else float(bool(wanted_numbers))
+        score = share(stems) if total else float(bool(wanted_numbers))
 
         def held(anchor: _Anchor, holds: Callable[[Candidate], bool]) -> bool:
             return any(holds(p) and _anchored(anchor, p.stems) for p in pieces)
@@ -346,7 +348,7 @@ def support(
             and not held(number_anchors.get(n, _Anchor(n, frozenset())), lambda p, n=n: _has_number(p, n))
         }
         # the negations of the pieces that hold a real part of the claim, not of one added for its "not"
-        carrying = [p for p in pieces if _share(p.stems) >= CARRIES]
+        carrying = [p for p in pieces if share(p.stems) >= CARRIES]
         polarity = negated == sum(negations(p.text) for p in carrying)
         return score, missing, unnamed, polarity
 
