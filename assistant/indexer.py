@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,30 +135,20 @@ def remove_sources(sources: Iterable[Path | str], settings: Settings, *, dry_run
     removed = list(dict.fromkeys(normalise(s) for s in sources))
     if not removed:
         raise InputError("no sources to remove: name them as `assistant index sources` lists them")
-    return _update(
-        settings,
-        add=[],
-        remove=removed,
-        rebuild=False,
-        embedder=None,
-        progress=None,
-        prune=False,
-        since=None,
-        dry_run=dry_run,
-    )
+    return _update(settings, remove=removed, dry_run=dry_run)
 
 
 def _update(
     settings: Settings,
     *,
-    add: list[str],
-    remove: list[str],
-    rebuild: bool,
-    embedder: Embedder | None,
-    progress: Progress | None,
-    prune: bool,
-    since: str | None,
-    dry_run: bool,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    prune: bool = False,
+    since: str | None = None,
+    dry_run: bool = False,
 ) -> BuildReport:
     started = time.perf_counter()
     root = IndexDir.of(settings)
@@ -175,7 +165,7 @@ def _update(
                 listed = "`assistant index sources` lists them"
                 raise InputError(f"not a source of the index: {unknown[0]} ({listed}); nothing was changed")
         afresh = previous is None and bool(sources)  # an index to start over: every source is read, or none
-        to_read = [] if remove else list(dict.fromkeys([*sources, *add])) if afresh or not add else add
+        to_read = [] if remove else list(dict.fromkeys([*sources, *add] if afresh or not add else add))
         if not to_read and not remove:
             raise InputError("no paths or URLs to index: run `assistant index add PATH|URL...`")
         if to_read:
@@ -350,7 +340,7 @@ class _Builder:
             return ""
         return path
 
-    def settle(self, read: list[str], removed: list[str]) -> None:
+    def settle(self, read: list[str], removed: Sequence[str]) -> None:
         """Remove the articles no source gives any more; keep the states and articles of sources not read.
 
         A source read that gave nothing though it gave articles before (a moved folder, an
@@ -362,7 +352,7 @@ class _Builder:
         done = [s for s in read if s not in missing]
         for source in removed:
             del self.manifest.sources[source]
-        self.report.sources_removed = removed
+        self.report.sources_removed = list(removed)
         self.report.sources_added = [s for s in done if s not in self.manifest.sources]
         for source in done:
             self.manifest.sources[source] = self.manifest.sources.get(source, {}) | {
