@@ -4,8 +4,9 @@ No NLI or cross-encoder model installs offline here, so support is read off the
 words: every number of the claim (a count, an amount, a year, a day) must occur
 in the quotes ("November 11" is not held by "last November"); of the claim's other
 words, stemmed as BM25 stems them, every name (a capitalised word: who, where,
-which outlet) and a share of the rest, names weighing double, must occur in the
-quotes or in the cited article's title, outlet and date. A claim joining several
+which outlet), every rare word (by wordfreq's English counts) and a share of the
+rest, names weighing double, must occur in the quotes or in the cited article's
+title, outlet and date. A claim joining several
 facts may need several sentences.
 
 Given the question, the claim's own words (its answer: "... is Sam Bankman-Fried")
@@ -80,6 +81,21 @@ def weighted_words(claim: str, question: str = "") -> dict[str, float]:
         weights[stem] = max(weights.get(stem, 0.0), NAME_WEIGHT if stem in names else 1.0)
     premise = _premise(weights, question)
     return {stem: weight * PREMISE_WEIGHT if stem in premise else weight for stem, weight in weights.items()}
+
+
+RARE_BELOW = 3.0  # Zipf frequency (3: once per million words) under which a word is rare: it must be quoted
+
+
+def _rare_stems(text: str) -> set[str]:
+    """Stems of the text's rare words ("jailbreak", a name written in lower case): a paraphrase seldom brings one."""
+    return {stem for match in _WORD.finditer(text) if _rare(match.group().lower()) for stem in tokenize(match.group())}
+
+
+@cache
+def _rare(word: str) -> bool:
+    from wordfreq import zipf_frequency  # its word list loads in 0.2 s, on the first claim checked
+
+    return not word.isdigit() and zipf_frequency(word, "en", wordlist="small") < RARE_BELOW
 
 
 def _premise(weights: dict[str, float], question: str) -> frozenset[str]:
@@ -201,10 +217,15 @@ def _anchors(
         stems = tokenize(clause)
         content = [i for i, stem in enumerate(stems) if stem in weights and stem not in premise]
 
-        def near(index: int, stems: list[str] = stems, content: list[int] = content) -> frozenset[str]:
-            """The NEAR content words before and after position `index` ("said" and the like skipped)."""
-            before = [stems[i] for i in content if i < index][-NEAR:]
-            after = [stems[i] for i in content if i > index][:NEAR]
+        runs = _runs(clause)
+
+        def near(
+            index: int, stems: list[str] = stems, content: list[int] = content, runs: dict[int, tuple[int, int]] = runs
+        ) -> frozenset[str]:
+            """The NEAR content words before and after the name at `index` and the rest of its name."""
+            first, last = runs.get(index, (index, index))
+            before = [stems[i] for i in content if i < first][-NEAR:]
+            after = [stems[i] for i in content if i > last][:NEAR]
             return frozenset(before + after)
 
         for index, stem in enumerate(stems):
@@ -219,6 +240,21 @@ def _anchors(
             for number in numbers(clause[match.start() : match.end() + 12]) & numbers(claim):
                 by_number.setdefault(number, _Anchor(number, near(index)))
     return by_name, by_number
+
+
+# a run of capitalised words: one name ("Turkish President Recep Tayyip Erdogan"), whose words are not its context
+_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def _runs(clause: str) -> dict[int, tuple[int, int]]:
+    """For each stem position of the clause inside a run of capitalised words, the run's first and last positions."""
+    found: dict[int, tuple[int, int]] = {}
+    for match in _RUN.finditer(clause):
+        first = len(tokenize(clause[: match.start()]))
+        last = first + len(tokenize(match.group())) - 1
+        for index in range(first, last + 1):
+            found[index] = (first, last)
+    return found
 
 
 _SPEECH = frozenset(tokenize("said says told stated announced added wrote claimed denied insisted warned"))
@@ -297,7 +333,8 @@ def support(
     "agreed"). `question` tells the claim's answer from its premise.
     """
     weights = weighted_words(claim, question)
-    names = _name_stems(claim) & weights.keys()  # all must be held: "Vandita said ..." is not held without Vandita
+    # all must be held: "Vandita said ..." is not held without Vandita, nor a rare word without it
+    names = (_name_stems(claim) | _rare_stems(claim)) & weights.keys()
     own_names = {stem for stem in names if weights[stem] == NAME_WEIGHT}  # not from the question: the answer
     wanted_numbers = numbers(claim)
     # a claim made only of the question's words restates it (a yes/no answer): its names need no words around them

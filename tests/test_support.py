@@ -98,6 +98,20 @@ def test_a_name_or_number_counts_only_from_a_sentence_that_says_the_words_around
     assert not support("Spain keeps 11 missiles in Turkey.", sentences(SPAIN, "There were 11 of them.")).holds
 
 
+def test_a_speakers_title_is_part_of_the_name_not_the_words_it_must_be_quoted_with() -> None:
+    """ "Turkish President Recep Tayyip Erdogan said X" needs X beside Erdogan, not his title beside it elsewhere."""
+    claim = CAVUSOGLU.replace("Foreign Minister Mevlut Cavusoglu", "President Recep Tayyip Erdogan")
+    profile = "Turkish President Recep Tayyip Erdogan met Putin this week."
+    assert not support(claim, sentences(CAVUSOGLU, profile)).holds
+    assert support(CAVUSOGLU, sentences(CAVUSOGLU, profile)).holds
+
+
+def test_a_rare_word_of_the_claim_must_be_quoted() -> None:
+    """A common word may be a paraphrase; a rare one ("airbase", "hovercraft") is a fact the quote must hold."""
+    assert not support(INCIRLIK.replace("airbase", "hovercraft"), sentences(INCIRLIK)).holds
+    assert support(INCIRLIK.replace("brief closure", "short closure"), sentences(INCIRLIK)).holds
+
+
 def test_paraphrases_that_change_the_fact_are_not_accepted() -> None:
     assert not support("Germany and the US pulled their Patriot missiles out of Turkey.", sentences(SPAIN)).holds
     assert not support("The Incirlik airbase was used in the July 16 coup attempt.", sentences(INCIRLIK)).holds
