@@ -29,6 +29,10 @@ class ChatModel(Protocol):
         """Prompt tokens of `messages`, where the model can tell."""
         ...
 
+    def yes_probability(self, messages: Messages) -> float | None:
+        """P(Yes) / (P(Yes) + P(No)) for the first token of the reply to `messages`; None where it cannot tell."""
+        ...
+
 
 class LocalModel:
     """A GGUF model run in-process by llama-cpp-python.
@@ -101,6 +105,30 @@ class LocalModel:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
 
+    def yes_probability(self, messages: Messages) -> float | None:
+        """Read off one forward pass over what `messages` add to the prompt last processed, then rewound.
+
+        A probe that repeats the start of the next prompt (the sources and the question)
+        leaves that start processed for it: llama.cpp's prefix match skips it.
+        """
+        import numpy as np
+
+        llama = self._llama
+        text = _chat_text(llama, messages)
+        tokens = list(llama.tokenize(text.encode(), add_bos=False, special=True))
+        with self._turn():
+            if self.state_dir is not None:
+                _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
+            shared = _common_length(list(llama._input_ids), tokens[:-1])  # at least the last token is evaluated
+            llama.n_tokens = shared
+            llama.eval(tokens[shared:])
+            logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
+            llama.n_tokens = shared  # rewound: the next prompt reuses what it shares with this one
+        yes, no = (_first_token(llama, word) for word in ("Yes", "No"))
+        top = float(max(logits[yes], logits[no]))
+        p_yes, p_no = np.exp(float(logits[yes]) - top), np.exp(float(logits[no]) - top)
+        return float(p_yes / (p_yes + p_no))
+
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         llama = self._llama  # loaded outside the lock: loading does not compete for the cores
         with self._turn():
@@ -142,16 +170,36 @@ class LocalModel:
             lock.release()
 
 
-def _fixed_prefix(llama: Any, messages: Messages) -> list[int]:
-    """The tokens every prompt with this system message starts with, by the model's own chat template."""
+def _chat_text(llama: Any, messages: Messages) -> str:
+    """The prompt `messages` make by the model's chat template, the reply's start included."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    template = llama.metadata.get("tokenizer.chat_template")
-    if not template or not messages or messages[0]["role"] != "system":
-        return []
+    return Jinja2ChatFormatter(**_template(llama))(messages=messages).prompt
+
+
+def _template(llama: Any) -> dict[str, str]:
     special = [llama._model.token_get_text(t) if t != -1 else "" for t in (llama.token_eos(), llama.token_bos())]
-    formatter = Jinja2ChatFormatter(template=template, eos_token=special[0], bos_token=special[1])
-    prompts = [formatter(messages=[messages[0], {"role": "user", "content": text}]).prompt for text in "ab"]
+    return {"template": llama.metadata["tokenizer.chat_template"], "eos_token": special[0], "bos_token": special[1]}
+
+
+def _common_length(first: list[int], second: list[int]) -> int:
+    length = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
+def _first_token(llama: Any, word: str) -> int:
+    return int(llama.tokenize(word.encode(), add_bos=False, special=False)[0])
+
+
+def _fixed_prefix(llama: Any, messages: Messages) -> list[int]:
+    """The tokens every prompt with this system message starts with, by the model's own chat template."""
+    if not llama.metadata.get("tokenizer.chat_template") or not messages or messages[0]["role"] != "system":
+        return []
+    prompts = [_chat_text(llama, [messages[0], {"role": "user", "content": text}]) for text in "ab"]
     common = os.path.commonprefix(prompts)
     return list(llama.tokenize(common.encode(), add_bos=False, special=True))[:-1]  # the last may merge on
 
@@ -202,9 +250,36 @@ class OpenAIModel:
         self.model = model
         self.model_id = f"openai:{model}"
         self.prompt_tokens: int | None = None
+        self.gives_logprobs = True  # until the server shows it does not
 
     def count_tokens(self, messages: Messages) -> int | None:
         return self.prompt_tokens  # reported by the server with the last streamed answer
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        """From the server's `top_logprobs` of a one-token reply; None if it gives none (then never asked again)."""
+        import math
+
+        import openai
+
+        if not self.gives_logprobs:
+            return None
+        try:
+            response = self.client.with_options(max_retries=0).chat.completions.create(
+                model=self.model, messages=messages, max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=20
+            )
+            top = response.choices[0].logprobs.content[0].top_logprobs
+        except (openai.APIStatusError, AttributeError, IndexError, TypeError):  # refused, or no logprobs in it
+            self.gives_logprobs = False
+            log.info("the server gives no token probabilities: confidence from the other signals")
+            return None
+        except openai.OpenAIError:  # unreachable, timed out: the answer's own request will say so
+            return None
+        p = {"yes": 0.0, "no": 0.0}
+        for entry in top:
+            word = entry.token.strip().lower()
+            if word in p:
+                p[word] += math.exp(entry.logprob)
+        return p["yes"] / (p["yes"] + p["no"]) if p["yes"] + p["no"] > 0 else None
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         import httpx

@@ -91,6 +91,20 @@ class Answer(_Model):
     removed_markers: list[int] = Field(default_factory=list)
     corrected_markers: list[dict[str, int | None]] = Field(default_factory=list)  # {"from": 3, "to": 1}
     unsupported_sentences: list[str] = Field(default_factory=list)  # claims no shown sentence holds
+    confidence: float | None = None  # the estimated chance the answer is right, 0..1 (None: not rated)
+    low_confidence: bool = False  # under the doubt threshold: shown with a notice
+    signals: dict[str, float] = Field(default_factory=dict)  # what the confidence was read from
+
+    def confidence_note(self) -> str:
+        """The confidence as a reader is told it: a label, not only a number ("" when not rated)."""
+        if self.confidence is None:
+            return ""
+        if self.refused:
+            return f"Confidence {self.confidence:.2f}: too low to answer."
+        if self.low_confidence:
+            return f"Low confidence ({self.confidence:.2f}): the articles may not state this; check the quotes."
+        return f"Confidence {self.confidence:.2f}."
+
     retrieved: list[Retrieved] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
     prompt_tokens: int | None = None

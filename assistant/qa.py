@@ -15,6 +15,7 @@ from assistant.citations import (
     drop_invalid_markers,
     is_refusal,
 )
+from assistant.confidence import ConfidenceModel, after_answer, before_answer, load_model
 from assistant.embeddings import Embedder, make_embedder
 from assistant.evidence import excerpt, select_evidence
 from assistant.followup import Turn, in_context
@@ -38,11 +39,22 @@ class Assistant:
     """Questions over one index, with the models the settings name (loaded on first use)."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder | None = None, chat_model: ChatModel | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        chat_model: ChatModel | None = None,
+        rate: bool = True,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._chat_model = chat_model
+        self.rate = rate  # score the confidence signals (False: only read them, as when fitting the model)
+
+    @cached_property
+    def confidence_model(self) -> ConfidenceModel | None:
+        if not (self.settings.confidence and self.rate):
+            return None
+        return load_model(self.settings.confidence_model)
 
     @cached_property
     def index(self) -> Index:
@@ -176,6 +188,15 @@ class Assistant:
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
         messages = build_messages(question, passages, note=note)
+        rating = self.confidence_model
+        signals = before_answer(self.chat_model, messages, question, passages) if self.settings.confidence else {}
+        timings["signals_s"] = time.perf_counter() - started - timings["retrieval_s"]
+        if rating and (early := rating.before.score(signals)) < self._threshold("refuse_below", rating):
+            text = f"{REFUSAL} {_doubt(passages)}"
+            sink(text)
+            timings["total_s"] = time.perf_counter() - started
+            update = {"answer": text, "timings": _rounded(timings), "confidence": round(early, 3), "signals": signals}
+            return result.model_copy(update=update | {"models": {**result.models, "llm": self.chat_model.model_id}})
         # with a name no article uses, an answer no source holds is an invention: kept back until checked
         stream = _AnswerStream(passages, sink, question, refuse_unsupported=bool(note))
         generation_started = time.perf_counter()
@@ -185,6 +206,10 @@ class Assistant:
             stream.feed(piece)
         text, removed = stream.finish()
         timings["generation_s"] = time.perf_counter() - generation_started
+        if self.settings.confidence and not stream.refused:
+            checked_at = time.perf_counter()
+            signals |= after_answer(self.chat_model, messages, stream.raw, stream.checked)
+            timings["signals_s"] += time.perf_counter() - checked_at
         timings["total_s"] = time.perf_counter() - started
         update = {
             "timings": _rounded(timings),
@@ -201,8 +226,26 @@ class Assistant:
                 "removed_markers": removed,
                 "corrected_markers": [{"from": old, "to": new} for item in checked for old, new in item.corrected],
                 "unsupported_sentences": [item.claim.text for item in checked if item.unsupported],
+                "signals": signals,
             }
+            if rating:
+                confidence = rating.after.score(signals)
+                update |= {
+                    "confidence": round(confidence, 3),
+                    "low_confidence": confidence < self._threshold("doubt_below", rating),
+                }
         return result.model_copy(update=update)
+
+    def _threshold(self, name: str, rating: ConfidenceModel) -> float:
+        setting = getattr(self.settings, name)
+        return float(getattr(rating, name) if setting is None else setting)
+
+
+def _doubt(passages: list[Passage]) -> str:
+    """Why an answer was refused before it was written: what the articles found are about."""
+    titles = list(dict.fromkeys(p.title or p.chunk.doc_id for p in passages))[:2]
+    found = " and ".join(f"“{neutralise(t)}”" for t in titles)
+    return f"The closest articles ({found}) are on the topic, but none of them appears to state the answer."
 
 
 def build_messages(question: str, passages: list[Passage], note: str = "") -> Messages:

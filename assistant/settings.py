@@ -106,6 +106,18 @@ class Settings(BaseSettings):
         0.25,
         description="Passages less similar than this to the question are not used; none left is a refusal.",
     )
+    confidence: bool = Field(
+        True, description="Rate every answer's confidence from the model's probabilities and the evidence."
+    )
+    confidence_model: Path | None = Field(
+        None, description="The fitted confidence model (JSON); unset: the one shipped with the package."
+    )
+    refuse_below: float | None = Field(
+        None, ge=0, le=1, description="Refuse, before answering, under this confidence; unset: the model's default."
+    )
+    doubt_below: float | None = Field(
+        None, ge=0, le=1, description="Show the answer as low confidence under this; unset: the model's default."
+    )
 
     server_url: str | None = Field(
         None, description="A running `assistant serve` (http://host:port): `ask` and `search` become its clients."

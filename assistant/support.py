@@ -74,7 +74,7 @@ def weighted_words(claim: str, question: str = "") -> dict[str, float]:
     claim has no word of its own (a yes/no answer restating its question).
     """
     weights: dict[str, float] = {}
-    names = _name_stems(claim)
+    names = name_stems(claim)
     for stem in tokenize(claim):
         if stem in _FRAMING or stem.isdigit():
             continue
@@ -105,7 +105,7 @@ def _premise(weights: dict[str, float], question: str) -> frozenset[str]:
     return repeated if len(repeated) < len(weights) else frozenset()
 
 
-def _name_stems(text: str) -> set[str]:
+def name_stems(text: str) -> set[str]:
     """Stems of capitalised words; a sentence's first word only if it is not a usual opener ("However")."""
     stems = set()
     for match in _WORD.finditer(text):
@@ -334,7 +334,7 @@ def support(
     """
     weights = weighted_words(claim, question)
     # all must be held: "Vandita said ..." is not held without Vandita, nor a rare word without it
-    names = (_name_stems(claim) | _rare_stems(claim)) & weights.keys()
+    names = (name_stems(claim) | _rare_stems(claim)) & weights.keys()
     own_names = {stem for stem in names if weights[stem] == NAME_WEIGHT}  # not from the question: the answer
     wanted_numbers = numbers(claim)
     # a claim made only of the question's words restates it (a yes/no answer): its names need no words around them

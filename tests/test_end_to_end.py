@@ -61,7 +61,8 @@ def test_cli_ask_json(sample_settings: Settings) -> None:
         "support",
         "verified",
     }
-    assert {"corrected_markers", "unsupported_sentences"} <= set(data)
+    assert {"corrected_markers", "unsupported_sentences", "confidence", "low_confidence", "signals"} <= set(data)
+    assert 0 < data["confidence"] < 1 and 0 <= data["signals"]["p_sufficient"] <= 1
     assert_cites_the_state_department(Answer.model_validate(data))
     assert len(data["retrieved"]) <= 4
 
@@ -71,6 +72,7 @@ def test_cli_ask_prints_the_answer_then_its_sources(sample_settings: Settings) -
     assert result.exit_code == 0, result.output
     answer, _, sources = result.stdout.partition("\nSources\n")
     assert "[1]" in answer or "[2]" in answer or "[3]" in answer
+    assert "onfidence" in answer.splitlines()[-1]  # "Confidence 0.83." or "Low confidence (0.41): ..."
     assert "State Department" in sources and "“" in sources
 
 
@@ -101,3 +103,28 @@ def test_an_invented_claim_is_flagged_or_absent(sample_settings: Settings, local
         ), (claim, answer)
     if not answer.refused:
         assert "Cavusoglu" in answer.answer, answer.answer
+
+
+def test_the_models_probe_rates_a_question_the_articles_answer_above_one_they_do_not(
+    sample_settings: Settings, local_embedder, local_llm
+) -> None:
+    assistant = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm)
+    answered = assistant.ask("Where did the new Turkey-Russia committees first meet?")
+    unanswerable = assistant.ask(ALEPPO)
+    assert answered.signals["p_sufficient"] > unanswerable.signals["p_sufficient"] + 0.2, (answered, unanswerable)
+    assert not answered.refused and answered.confidence is not None, answered.answer
+    assert "Moscow" in answered.answer
+
+
+def test_the_probe_leaves_the_answer_as_it_would_be_without_it(
+    sample_settings: Settings, local_embedder, local_llm
+) -> None:
+    """The probe's tokens are rewound: the answer after it is token for token the one made without it."""
+    question = "How many Syrians is Turkey sheltering?"
+    probed = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm).ask(question)
+    local_llm._llama.reset()  # nothing kept from the probed run
+    plain = Assistant(
+        sample_settings.model_copy(update={"confidence": False}), embedder=local_embedder, chat_model=local_llm
+    ).ask(question)
+    assert probed.answer == plain.answer and "p_sufficient" in probed.signals and plain.signals == {}
+    assert probed.timings["signals_s"] < probed.timings["generation_s"]

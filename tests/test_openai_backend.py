@@ -90,6 +90,19 @@ def test_answers_through_the_openai_compatible_server(
     assert answer.models["llm"] == "openai:qwen-1.5b"
     assert_cites_the_state_department(answer)
     assert assistant.ask(ALEPPO).refused
+    # the server gives top_logprobs: the same probes as the embedded model
+    assert 0 <= answer.signals["p_sufficient"] <= 1 and 0 <= answer.signals["p_true"] <= 1
+    assert answer.confidence is not None
+
+
+def test_a_server_without_token_probabilities_falls_back_to_the_other_signals(
+    sample_settings: Settings, local_embedder, tmp_path: Path
+) -> None:
+    for url in serve(tmp_path / "server.log", "--logits_all", "false"):
+        answer = Assistant(openai_settings(sample_settings, url), embedder=local_embedder).ask(DAESH)
+        assert_cites_the_state_department(answer)
+        assert "p_sufficient" not in answer.signals and "top_similarity" in answer.signals
+        assert answer.confidence is not None
 
 
 def test_cli_through_the_server_with_environment_settings(

@@ -89,6 +89,7 @@ def test_chat_goes_on_from_question_to_follow_up_with_its_commands(served: tuple
     session = cli("chat", env=env, stdin="\n".join(lines) + "\n")
     assert session.returncode == 0, session.stderr
     assert session.stdout.count("\nSources\n") == 3  # two answers, then /sources
+    assert session.stdout.count("onfidence") >= 2  # each answer says how sure it is
     last_sources = session.stdout.rsplit("\nSources\n", 1)[1]
     first_quote = next(line.strip()[1:-1] for line in last_sources.splitlines() if line.startswith("    “"))
     opened = last_sources.split(first_quote, 1)[1]
@@ -115,6 +116,7 @@ def test_the_page_streams_an_answer_and_highlights_the_quoted_sentence(
         answer = page.inner_text(".turn .answer")
         assert "[" in answer and "welcome" in answer.lower()
         assert "unknown outlet" not in page.inner_text(".turn .sources")  # the samples name none: left out
+        assert "onfidence" in page.inner_text(".turn .confidence")  # a label, not only a colour
         page.focus(".turn .cite")
         page.keyboard.press("Enter")  # a citation opens from the keyboard too
         page.wait_for_selector("#source-text mark")

@@ -97,6 +97,7 @@ def test_the_api_answers_searches_and_serves_the_article_a_quote_points_into(
         assert not answer["refused"] and answer["answer"].startswith("The US would welcome")
         (citation,) = answer["citations"]
         assert citation["verified"] and "queue_s" in answer["timings"]
+        assert 0 < answer["confidence"] < 1 and "top_similarity" in answer["signals"]  # SlowModel: no probes
 
         article = http.get(f"/v1/articles/{citation['doc_id']}").json()
         assert article["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]

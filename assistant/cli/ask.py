@@ -90,6 +90,8 @@ def open_assistant() -> Assistant | RemoteAssistant:
 def print_sources(answer: Answer) -> None:
     from rich.markup import escape
 
+    if note := answer.confidence_note():
+        out.print(f"[yellow]{escape(note)}[/]" if answer.low_confidence else f"[dim]{escape(note)}[/]")
     if answer.citations:
         out.print("\n[bold]Sources[/]")
     for citation in answer.citations:

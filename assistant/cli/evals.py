@@ -34,6 +34,13 @@ def evaluate(
             help="Answer each question without its gold articles: how often it refuses when the evidence is missing.",
         ),
     ] = False,
+    fit_confidence: Annotated[
+        Path | None,
+        typer.Option(
+            help="Answer each question with and without its gold articles, fit the confidence model on those "
+            "answers and write it here (ship it as assistant/confidence/fitted.json)."
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run scripted questions and score retrieval, answers, citations, refusals and cost."""
@@ -55,8 +62,19 @@ def evaluate(
                 progress.advance(task, count)
 
         result = run_evaluation(
-            questions, load_settings(), corpus, retrieval_only, limit, baseline, advance, judge, without_gold
+            questions,
+            load_settings(),
+            corpus,
+            retrieval_only,
+            limit,
+            baseline,
+            advance,
+            judge,
+            without_gold,
+            fit_confidence,
         )
+    if fit_confidence:
+        err.print(f"wrote {fit_confidence}: {json.dumps(result['confidence']['validation'])}")
     if report:
         for path in reports.write(result, report):
             err.print(f"wrote {path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any
 
 from assistant.evaluation.judge import Judge
 from assistant.evaluation.pipelines import CachedChatModel, LangChainBaseline, OurPipeline, Pipeline
-from assistant.evaluation.questions import load_questions
+from assistant.evaluation.questions import Question, load_questions
 from assistant.evaluation.runner import run, summarise
 from assistant.llm import ChatModel, make_chat_model
 from assistant.settings import Settings
@@ -35,12 +36,17 @@ def evaluate(
     progress: Progress | None = None,
     judge: bool = False,
     without_gold: bool = False,
+    fit_confidence: Path | None = None,
 ) -> dict[str, Any]:
     """Run the questions through our pipeline (and the baseline); `judge` has the LLM grade answers too.
 
     `without_gold` answers each question without its gold articles (their chunks are
     dropped from what it retrieves), so the articles left are on its topic but lack
     its answer: the share refused is `refusal_without_evidence`.
+
+    `fit_confidence` answers every question with and without its gold articles, reading
+    the confidence signals without acting on them, fits the confidence model on those
+    answers and writes it there (report: its cross-validated AUROC and each signal's).
     """
     if judge and retrieval_only:
         from assistant.errors import InputError
@@ -59,7 +65,7 @@ def evaluate(
     chat_model: ChatModel | None = None
     if not retrieval_only:
         chat_model = CachedChatModel(make_chat_model(settings), settings.cache_dir / "llm-cache")
-    pipelines: list[Pipeline] = [OurPipeline(settings, chat_model)]
+    pipelines: list[Pipeline] = [OurPipeline(settings, chat_model, rate=fit_confidence is None)]
     if baseline:
         if corpus is None or workspace is None:
             from assistant.errors import InputError
@@ -78,6 +84,8 @@ def evaluate(
         "settings": settings.masked(),
         "pipelines": {},
     }
+    if fit_confidence:
+        return _fit(report, pipelines[0], questions, fit_confidence, notify, started)
     notify("total", len(questions) * len(pipelines))
     grader = Judge(chat_model) if judge and chat_model else None
     for pipeline in pipelines:
@@ -94,5 +102,41 @@ def evaluate(
             "summary": summarise(records),
             "records": records,
         }
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def _fit(
+    report: dict[str, Any],
+    pipeline: Pipeline,
+    questions: list[Question],
+    target: Path,
+    notify: Progress,
+    started: float,
+) -> dict[str, Any]:
+    from assistant.confidence.model import fit, labelled, validate
+
+    notify("total", 2 * len(questions))
+    records = []
+    for without_gold in (False, True):
+        records += run(pipeline, questions, on_done=lambda: notify("done", 1), without_gold=without_gold)
+    fitted = {
+        "date": datetime.now(UTC).date().isoformat(),
+        "questions": str(report["questions_file"]),
+        "corpus": report["corpus"],
+        "command": f"assistant eval {report['questions_file']} --corpus {report['corpus']} --fit-confidence {target}",
+    }
+    model = fit(records, fitted)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(model.to_json(), indent=1) + "\n")
+    report["pipelines"][pipeline.name] = {
+        "chunk_size": pipeline.chunk_size,
+        "summary": summarise(records),
+        "records": records,
+    }
+    validation, cross_validated = validate(records)
+    for record, score in zip(labelled(records), cross_validated, strict=True):
+        record["confidence_cv"] = round(score, 4)  # from a model fitted without this question's answers
+    report["confidence"] = model.to_json() | {"validation": validation}
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report

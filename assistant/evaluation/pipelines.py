@@ -64,15 +64,25 @@ class CachedChatModel:
     def count_tokens(self, messages: Messages) -> int | None:
         return self._tokens
 
+    def yes_probability(self, messages: Messages) -> float | None:
+        path = self._path(messages, -1)  # -1: a probe, not a reply
+        if path.is_file():
+            return json.loads(path.read_text())["p_yes"]
+        probe = getattr(self.inner, "yes_probability", None)
+        p_yes = probe(messages) if probe is not None else None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"p_yes": p_yes}))
+        return p_yes
+
 
 class OurPipeline:
     name = "assistant"
 
-    def __init__(self, settings: Settings, chat_model: ChatModel | None = None) -> None:
+    def __init__(self, settings: Settings, chat_model: ChatModel | None = None, rate: bool = True) -> None:
         self.settings = settings
         self.chunk_size = settings.chunk_size
         self.chat_model = chat_model
-        self.assistant = Assistant(settings, chat_model=chat_model)
+        self.assistant = Assistant(settings, chat_model=chat_model, rate=rate)
 
     def retrieve(self, question: str) -> list[Passage]:
         return self.assistant.retrieve(question, top_k=RETRIEVE_DEPTH)

@@ -37,6 +37,11 @@ ANSWER_HEADLINE = [
     "quote_recall",
     "corrected_rate",
     "unsupported_rate",
+    "unverified_mark_wrong",
+    "confidence_auroc",
+    "low_confidence_rate",
+    "accuracy_answered",
+    "median_signals_s",
     "median_retrieval_s",
     "median_first_token_s",
     "median_generation_s",
@@ -91,13 +96,46 @@ def markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def risk_coverage(records: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """(coverage, accuracy) as answers are kept most confident first; a refusal counts as least confident.
+
+    The confidence is the answer's own, or the cross-validated one a `--fit-confidence` run gives it.
+    """
+    scored = [r for r in records if r.get("answerable") and "correct" in r]
+    scores = [r.get("confidence", r.get("confidence_cv")) for r in scored]
+    if not scored or all(s is None for s in scores):
+        return []
+    ranked = sorted(
+        zip(scores, scored, strict=True), key=lambda pair: 1.0 if pair[0] is None or pair[1]["refused"] else -pair[0]
+    )
+    curve, right = [], 0
+    for k, (_, record) in enumerate(ranked, 1):
+        right += bool(record["correct"])
+        curve.append((k / len(ranked), right / k))
+    return curve
+
+
 def plot(report: Report, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (hits_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(12, 4.5))
+    curves = {name: risk_coverage(p["records"]) for name, p in report["pipelines"].items()}
+    curves = {name: curve for name, curve in curves.items() if curve}
+    figure, axes = plt.subplots(1, 3 if curves else 2, figsize=(18 if curves else 12, 4.5))
+    hits_axis, accuracy_axis = axes[0], axes[1]
+    if curves:
+        for name, curve in curves.items():
+            axes[2].plot([c for c, _ in curve], [a for _, a in curve], label=name)
+        axes[2].set(
+            title="Risk-coverage: accuracy of the answers kept, most confident first",
+            xlabel="share of answerable questions answered",
+            ylabel="accuracy of those answered",
+            ylim=(0, 1.02),
+        )
+        axes[2].grid(alpha=0.3)
+        axes[2].legend()
     for name, pipeline in report["pipelines"].items():
         overall = pipeline["summary"]["overall"]
         ks = [k for k in range(1, 21) if overall.get(f"hits@{k}") is not None]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.citations import claims, parse_markers
+from assistant.confidence.model import auroc
 from assistant.evaluation.judge import Judge
 from assistant.evaluation.metrics import (
     answer_correct,
@@ -96,6 +97,9 @@ def evaluate_one(
         "unsupported_sentences": answer.unsupported_sentences,
         "cited_claims": sum(1 for claim in claims(answer.answer) if claim.cites) if not answer.refused else 0,
         "timings": answer.timings,
+        "confidence": answer.confidence,
+        "low_confidence": answer.low_confidence,
+        "signals": answer.signals,
         "prompt_tokens": answer.prompt_tokens,
         "cached": cached,
     }
@@ -171,6 +175,16 @@ def _group(records: list[Record]) -> dict[str, Any]:
         "mean_prompt_tokens": _mean([r["prompt_tokens"] for r in answered if r.get("prompt_tokens")]),
         "cached_answers": len(answered) - len(fresh),
     }
+    rated = [r for r in answerable if not r["refused"] and r.get("confidence") is not None]
+    if rated:
+        group |= {
+            "confidence_auroc": auroc([r["confidence"] for r in rated], [bool(r["correct"]) for r in rated]),
+            "low_confidence_rate": _mean([float(r["low_confidence"]) for r in rated]),
+            "accuracy_answered": _mean([float(r["correct"]) for r in answerable if not r["refused"]]),
+            "median_signals_s": _median([r["timings"].get("signals_s") for r in fresh]),
+        }
+    marked = [r for r in answerable if not r["refused"] and r.get("unsupported_sentences")]
+    group["unverified_mark_wrong"] = _mean([float(not r["correct"]) for r in marked])  # the mark's precision
     if any(r.get("without_gold") for r in answerable):
         group["refusal_without_evidence"] = _mean([float(r["refused"]) for r in answerable])
     judged = [r for r in answerable if r.get("judged_correct") is not None]

@@ -100,6 +100,18 @@ function renderSources(turn, answer) {
   turn.append(list);
 }
 
+// How sure the answer is, as a label a reader can read (not only a colour).
+function renderConfidence(turn, answer) {
+  if (answer.confidence === null || answer.confidence === undefined) return;
+  const value = answer.confidence.toFixed(2);
+  const [label, kind] = answer.refused
+    ? [`Confidence ${value}: too low to answer.`, "low"]
+    : answer.low_confidence
+      ? [`Low confidence (${value}): the articles may not state this; check the quotes.`, "low"]
+      : [`Confidence ${value}.`, "high"];
+  turn.append(element("p", `confidence ${kind}`, label));
+}
+
 function renderNotes(turn, answer) {
   const notes = [
     ...answer.unsupported_sentences.map((s) => `Not supported by the sources: ${s}`),
@@ -175,6 +187,7 @@ async function ask(question) {
       } else if (event === "done") {
         turn.classList.toggle("refused", data.refused);
         renderAnswer(answerText, data);
+        renderConfidence(turn, data);
         renderSources(turn, data);
         renderNotes(turn, data);
         history.push({ question, answer: data.answer });

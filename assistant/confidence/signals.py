@@ -1,0 +1,59 @@
+"""The signals of an answer's confidence: what the model says of its sources and of its answer, and the evidence's fit.
+
+Before the answer (known before its first token, so a refusal can be decided then):
+- `p_sufficient`: the model's P(Yes) to "Do the sources above state the answer?", asked
+  in place of the answer's instruction, after the same sources and question (whose
+  processing the answer then reuses);
+- `top_similarity`: the best passage's cosine similarity to the question;
+- `names_held`: the share of the question's names the passages shown mention.
+After it:
+- `p_true`: the model's P(Yes) to "Is every claim of your answer stated in the sources?";
+- `held_share`: the share of the answer's cited claims the claim checker holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.citations import CheckedClaim
+from assistant.keyword import tokenize
+from assistant.llm import ChatModel, Messages
+from assistant.models import Passage
+from assistant.support import name_stems
+
+SUFFICIENT = "Do the sources above state the answer to this question? Reply Yes or No."
+TRUE = "Is every claim of your answer stated in the sources? Reply Yes or No."
+_INSTRUCTION = "\n\nAnswer from the sources only"  # where the question prompt's last paragraph starts
+
+Signals = dict[str, float]
+
+
+def before_answer(model: ChatModel, messages: Messages, question: str, passages: Sequence[Passage]) -> Signals:
+    """The signals known before the answer's first token (the model's probe: None where it gives no probabilities)."""
+    signals: Signals = {}
+    user = messages[-1]["content"]
+    cut = user.rfind(_INSTRUCTION)
+    probe = getattr(model, "yes_probability", None)
+    if probe is not None and cut != -1:
+        asked = probe([*messages[:-1], {"role": "user", "content": f"{user[:cut]}\n\n{SUFFICIENT}"}])
+        if asked is not None:
+            signals["p_sufficient"] = asked
+    similarities = [p.similarity for p in passages if p.similarity is not None]
+    signals["top_similarity"] = max(similarities, default=0.0)
+    names = name_stems(question)
+    held = set().union(*(tokenize(f"{p.title} {p.chunk.text}") for p in passages)) if passages else set()
+    signals["names_held"] = len(names & held) / len(names) if names else 1.0
+    return signals
+
+
+def after_answer(model: ChatModel, messages: Messages, answer: str, checked: Sequence[CheckedClaim]) -> Signals:
+    """The signals of the finished answer."""
+    signals: Signals = {}
+    probe = getattr(model, "yes_probability", None)
+    if probe is not None:
+        asked = probe([*messages, {"role": "assistant", "content": answer}, {"role": "user", "content": TRUE}])
+        if asked is not None:
+            signals["p_true"] = asked
+    cited = [item for item in checked if item.support is not None]
+    signals["held_share"] = sum(item.held for item in cited) / len(cited) if cited else 0.0
+    return signals
