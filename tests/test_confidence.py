@@ -73,7 +73,7 @@ def load_model_roundtrip(data: dict, folder: Path) -> None:
 def test_the_shipped_model_loads_and_a_missing_one_is_a_clear_error(tmp_path: Path) -> None:
     shipped = load_model()
     assert shipped.before.features == BEFORE and shipped.fitted["command"].startswith("assistant eval")
-    assert 0 < shipped.refuse_below <= shipped.doubt_below < 1
+    assert 0 <= shipped.refuse_below <= shipped.doubt_below < 1  # 0: the fit did not earn a threshold
     with pytest.raises(ConfigError, match="no confidence model at .*--fit-confidence"):
         load_model(tmp_path / "missing.json")
     (tmp_path / "broken.json").write_text("{")
@@ -126,3 +126,15 @@ def test_confidence_can_be_turned_off(sample_settings: Settings, local_embedder)
     model = ProbedModel(0.0, CLAIM)
     answer = Assistant(settings, embedder=local_embedder, chat_model=model).ask(DAESH)
     assert answer.confidence is None and answer.signals == {} and model.calls == ["answer"]
+
+
+def test_a_model_that_ranks_no_better_than_chance_refuses_and_doubts_nothing() -> None:
+    chance = random.Random(5)
+    names = ("p_sufficient", "top_similarity", "names_held", "p_true", "held_share")
+    records = [
+        {"id": str(i), "signals": {n: chance.random() for n in names}, "correct": chance.random() < 0.5}
+        for i in range(300)
+    ]
+    model = fit(records, {})
+    assert model.fitted["validation"]["auroc_before_cross_validated"] < 0.6
+    assert model.refuse_below == model.doubt_below == 0.0

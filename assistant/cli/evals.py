@@ -41,6 +41,10 @@ def evaluate(
             "answers and write it here (ship it as assistant/confidence/fitted.json)."
         ),
     ] = None,
+    exclude: Annotated[
+        Path | None,
+        typer.Option(help="Leave out the questions of this file (those the confidence model was fitted on)."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run scripted questions and score retrieval, answers, citations, refusals and cost."""
@@ -72,9 +76,10 @@ def evaluate(
             judge,
             without_gold,
             fit_confidence,
+            exclude,
         )
     if fit_confidence:
-        err.print(f"wrote {fit_confidence}: {json.dumps(result['confidence']['validation'])}")
+        err.print(f"wrote {fit_confidence}: {json.dumps(result['confidence']['fitted']['validation'])}")
     if report:
         for path in reports.write(result, report):
             err.print(f"wrote {path}")

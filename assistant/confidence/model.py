@@ -25,6 +25,7 @@ AFTER = (*BEFORE, "p_true", "held_share")
 FITTED = Path(__file__).with_name("fitted.json")
 MAX_FALSE_REFUSALS = 0.05  # of the correct answers made with the evidence, refused at the default threshold
 MAX_FALSE_DOUBTS = 0.20  # ... shown as low confidence
+MIN_AUROC = 0.6  # cross-validated, for a model's threshold to act: below it, it refuses and doubts nothing
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ def fit(records: Sequence[dict[str, Any]], fitted: dict[str, Any]) -> Confidence
 
     A record needs `signals`, `correct` and `without_gold`. The refusal threshold is the
     highest that refuses at most MAX_FALSE_REFUSALS of the correct answers made with
-    the evidence; the doubt threshold the highest that flags at most MAX_FALSE_DOUBTS.
+    the evidence; the doubt threshold the highest that flags at most MAX_FALSE_DOUBTS. Each
+    is 0 (acts on nothing) unless its model ranks answers it was not fitted on with an AUROC
+    of MIN_AUROC or more.
     """
     rows = labelled(records)
     if len(rows) < 20 or len({bool(r["correct"]) for r in rows}) < 2:
@@ -130,9 +133,14 @@ def fit(records: Sequence[dict[str, Any]], fitted: dict[str, Any]) -> Confidence
     before = Logistic.fit(BEFORE, signals, labels)
     after = Logistic.fit(AFTER, signals, labels)
     right = [r["signals"] for r in rows if r["correct"] and not r.get("without_gold")]
-    refuse = _threshold([before.score(s) for s in right], MAX_FALSE_REFUSALS)
-    doubt = max(refuse, _threshold([after.score(s) for s in right], MAX_FALSE_DOUBTS))
-    return ConfidenceModel(before, after, refuse, doubt, fitted | {"answers": len(rows)})
+    validation, _ = validate(rows)
+    # a model that does not rank answers better than MIN_AUROC on answers it was not fitted on acts on none
+    refuse = doubt = 0.0
+    if (validation["auroc_before_cross_validated"] or 0) >= MIN_AUROC:
+        refuse = _threshold([before.score(s) for s in right], MAX_FALSE_REFUSALS)
+    if (validation["auroc_after_cross_validated"] or 0) >= MIN_AUROC:
+        doubt = max(refuse, _threshold([after.score(s) for s in right], MAX_FALSE_DOUBTS))
+    return ConfidenceModel(before, after, refuse, doubt, fitted | {"answers": len(rows), "validation": validation})
 
 
 def labelled(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

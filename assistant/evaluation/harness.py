@@ -37,6 +37,7 @@ def evaluate(
     judge: bool = False,
     without_gold: bool = False,
     fit_confidence: Path | None = None,
+    exclude: Path | None = None,
 ) -> dict[str, Any]:
     """Run the questions through our pipeline (and the baseline); `judge` has the LLM grade answers too.
 
@@ -47,6 +48,7 @@ def evaluate(
     `fit_confidence` answers every question with and without its gold articles, reading
     the confidence signals without acting on them, fits the confidence model on those
     answers and writes it there (report: its cross-validated AUROC and each signal's).
+    `exclude` leaves out the questions of another file (those a model was fitted on).
     """
     if judge and retrieval_only:
         from assistant.errors import InputError
@@ -54,7 +56,11 @@ def evaluate(
         raise InputError("--judge grades answers: it cannot go with --retrieval-only")
     started = time.perf_counter()
     notify = progress or (lambda stage, count: None)
-    questions = load_questions(questions_file, limit)
+    questions = load_questions(questions_file)
+    if exclude:  # the questions a model was fitted on: a check must not see them
+        fitted_on = {q.id for q in load_questions(exclude)}
+        questions = [q for q in questions if q.id not in fitted_on]
+    questions = questions[:limit] if limit else questions
     workspace = corpus_workspace(settings, corpus) if corpus else None
     if corpus and workspace:
         from assistant.indexer import build_index
@@ -81,11 +87,12 @@ def evaluate(
         "retrieval_only": retrieval_only,
         "judge": judge,
         "without_gold": without_gold,
+        "excluded": str(exclude) if exclude else None,
         "settings": settings.masked(),
         "pipelines": {},
     }
     if fit_confidence:
-        return _fit(report, pipelines[0], questions, fit_confidence, notify, started)
+        return _fit(report, pipelines[0], questions, fit_confidence, notify, started, limit)
     notify("total", len(questions) * len(pipelines))
     grader = Judge(chat_model) if judge and chat_model else None
     for pipeline in pipelines:
@@ -113,6 +120,7 @@ def _fit(
     target: Path,
     notify: Progress,
     started: float,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     from assistant.confidence.model import fit, labelled, validate
 
@@ -124,7 +132,9 @@ def _fit(
         "date": datetime.now(UTC).date().isoformat(),
         "questions": str(report["questions_file"]),
         "corpus": report["corpus"],
-        "command": f"assistant eval {report['questions_file']} --corpus {report['corpus']} --fit-confidence {target}",
+        "command": f"assistant eval {report['questions_file']} --corpus {report['corpus']}"
+        + (f" --limit {limit}" if limit else "")
+        + f" --fit-confidence {target}",
     }
     model = fit(records, fitted)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,9 +144,9 @@ def _fit(
         "summary": summarise(records),
         "records": records,
     }
-    validation, cross_validated = validate(records)
+    _, cross_validated = validate(records)
     for record, score in zip(labelled(records), cross_validated, strict=True):
         record["confidence_cv"] = round(score, 4)  # from a model fitted without this question's answers
-    report["confidence"] = model.to_json() | {"validation": validation}
+    report["confidence"] = model.to_json()
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report

@@ -102,7 +102,7 @@ def risk_coverage(records: list[dict[str, Any]]) -> list[tuple[float, float]]:
     The confidence is the answer's own, or the cross-validated one a `--fit-confidence` run gives it.
     """
     scored = [r for r in records if r.get("answerable") and "correct" in r]
-    scores = [r.get("confidence", r.get("confidence_cv")) for r in scored]
+    scores = [r["confidence"] if r.get("confidence") is not None else r.get("confidence_cv") for r in scored]
     if not scored or all(s is None for s in scores):
         return []
     ranked = sorted(
