@@ -215,6 +215,7 @@ class Assistant:
             "timings": _rounded(timings),
             "models": {**result.models, "llm": self.chat_model.model_id},
             "prompt_tokens": self.chat_model.count_tokens(messages),
+            "signals": signals,
         }
         if not stream.refused:
             checked = stream.checked
@@ -226,7 +227,6 @@ class Assistant:
                 "removed_markers": removed,
                 "corrected_markers": [{"from": old, "to": new} for item in checked for old, new in item.corrected],
                 "unsupported_sentences": [item.claim.text for item in checked if item.unsupported],
-                "signals": signals,
             }
             if rating:
                 confidence = rating.after.score(signals)

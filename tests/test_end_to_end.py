@@ -110,7 +110,7 @@ def test_the_models_probe_rates_a_question_the_articles_answer_above_one_they_do
 ) -> None:
     assistant = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm)
     answered = assistant.ask("Where did the new Turkey-Russia committees first meet?")
-    unanswerable = assistant.ask(ALEPPO)
+    unanswerable = assistant.ask("What did Turkey say about the price of Russian gas?")  # on topic, not in them
     assert answered.signals["p_sufficient"] > unanswerable.signals["p_sufficient"] + 0.2, (answered, unanswerable)
     assert not answered.refused and answered.confidence is not None, answered.answer
     assert "Moscow" in answered.answer
