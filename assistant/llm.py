@@ -106,10 +106,12 @@ class LocalModel:
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=True)) + 3
 
     def yes_probability(self, messages: Messages) -> float | None:
-        """Read off one forward pass over what `messages` add to the prompt last processed, then rewound.
+        """Read off one forward pass over what `messages` add to the prompt last processed.
 
-        A probe that repeats the start of the next prompt (the sources and the question)
-        leaves that start processed for it: llama.cpp's prefix match skips it.
+        The probe's tokens stay in the model's cache: the next prompt reuses what it shares
+        with them (llama.cpp's prefix match keeps the common start and drops the rest), so a
+        probe that repeats the start of the next prompt (its sources and question) processes
+        that start for it, and a probe after an answer processes only its own question.
         """
         import numpy as np
 
@@ -122,8 +124,7 @@ class LocalModel:
             shared = _common_length(list(llama._input_ids), tokens[:-1])  # at least the last token is evaluated
             llama.n_tokens = shared
             llama.eval(tokens[shared:])
-            logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
-            llama.n_tokens = shared  # rewound: the next prompt reuses what it shares with this one
+            logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),)).copy()
         yes, no = (_first_token(llama, word) for word in ("Yes", "No"))
         top = float(max(logits[yes], logits[no]))
         p_yes, p_no = np.exp(float(logits[yes]) - top), np.exp(float(logits[no]) - top)

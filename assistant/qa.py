@@ -207,9 +207,7 @@ class Assistant:
         text, removed = stream.finish()
         timings["generation_s"] = time.perf_counter() - generation_started
         if self.settings.confidence and not stream.refused:
-            checked_at = time.perf_counter()
-            signals |= after_answer(self.chat_model, messages, stream.raw, stream.checked)
-            timings["signals_s"] += time.perf_counter() - checked_at
+            signals |= after_answer(stream.checked)
         timings["total_s"] = time.perf_counter() - started
         update = {
             "timings": _rounded(timings),

@@ -46,7 +46,7 @@ def test_the_fit_ranks_answers_by_their_signals_and_keeps_false_refusals_under_f
     for i in range(400):
         correct = chance.random() < 0.6
         signals = {"p_sufficient": chance.gauss(0.7 if correct else 0.4, 0.15), "top_similarity": chance.random()}
-        signals |= {"names_held": 1.0, "p_true": chance.random(), "held_share": chance.random()}
+        signals |= {"names_held": 1.0, "held_share": chance.random()}
         records.append({"id": str(i), "signals": signals, "correct": correct, "without_gold": i % 2 == 1})
     model = fit(records, {"command": "test"})
     assert model.before.coef[BEFORE.index("p_sufficient")] > 0
@@ -90,7 +90,7 @@ def test_a_missing_signal_counts_as_its_mean() -> None:
 def test_a_backend_without_probabilities_is_rated_from_the_rest(sample_settings: Settings, local_embedder) -> None:
     answer = Assistant(sample_settings, embedder=local_embedder, chat_model=ScriptedModel(CLAIM)).ask(DAESH)
     assert not answer.refused and answer.confidence is not None
-    assert "p_sufficient" not in answer.signals and "p_true" not in answer.signals
+    assert "p_sufficient" not in answer.signals
     assert {"top_similarity", "names_held", "held_share"} <= answer.signals.keys()
 
 
@@ -112,13 +112,13 @@ def test_a_refusal_for_low_confidence_is_decided_before_any_text(sample_settings
 def test_a_confident_answer_and_a_doubtful_one(sample_settings: Settings, local_embedder) -> None:
     model = ProbedModel(1.0, CLAIM)
     sure = Assistant(sample_settings, embedder=local_embedder, chat_model=model).ask(DAESH)
-    assert model.calls == ["probe", "answer", "probe"]  # sufficiency before the answer, P(True) after it
+    assert model.calls == ["probe", "answer"]  # the sufficiency probe comes before the answer
     assert not sure.refused and not sure.low_confidence and sure.confidence_note().startswith("Confidence")
     settings = sample_settings.model_copy(update={"refuse_below": 0.0, "doubt_below": 1.0})
     unsure = Assistant(settings, embedder=local_embedder, chat_model=ProbedModel(0.0, CLAIM)).ask(DAESH)
     assert not unsure.refused and unsure.low_confidence and unsure.confidence < sure.confidence
     assert unsure.confidence_note().startswith("Low confidence")
-    assert unsure.signals["p_true"] == 0.0  # asked after the answer
+    assert unsure.signals["p_sufficient"] == 0.0
 
 
 def test_confidence_can_be_turned_off(sample_settings: Settings, local_embedder) -> None:
@@ -130,7 +130,7 @@ def test_confidence_can_be_turned_off(sample_settings: Settings, local_embedder)
 
 def test_a_model_that_ranks_no_better_than_chance_refuses_and_doubts_nothing() -> None:
     chance = random.Random(5)
-    names = ("p_sufficient", "top_similarity", "names_held", "p_true", "held_share")
+    names = ("p_sufficient", "top_similarity", "names_held", "held_share")
     records = [
         {"id": str(i), "signals": {n: chance.random() for n in names}, "correct": chance.random() < 0.5}
         for i in range(300)

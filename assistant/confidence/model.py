@@ -21,7 +21,7 @@ import numpy as np
 from assistant.errors import ConfigError, InputError
 
 BEFORE = ("p_sufficient", "top_similarity", "names_held")
-AFTER = (*BEFORE, "p_true", "held_share")
+AFTER = (*BEFORE, "held_share")
 FITTED = Path(__file__).with_name("fitted.json")
 MAX_FALSE_REFUSALS = 0.05  # of the correct answers made with the evidence, refused at the default threshold
 MAX_FALSE_DOUBTS = 0.20  # ... shown as low confidence

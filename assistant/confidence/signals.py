@@ -7,8 +7,11 @@ Before the answer (known before its first token, so a refusal can be decided the
 - `top_similarity`: the best passage's cosine similarity to the question;
 - `names_held`: the share of the question's names the passages shown mention.
 After it:
-- `p_true`: the model's P(Yes) to "Is every claim of your answer stated in the sources?";
 - `held_share`: the share of the answer's cited claims the claim checker holds.
+
+Tried and dropped: `p_true`, the model's P(Yes) to "Is every claim of your answer stated in
+the sources?" after its answer (AUROC 0.578 alone on 148 dev answers, about what
+`p_sufficient` gives, for 0.6-0.8 s more per answer).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from assistant.models import Passage
 from assistant.support import name_stems
 
 SUFFICIENT = "Do the sources above state the answer to this question? Reply Yes or No."
-TRUE = "Is every claim of your answer stated in the sources? Reply Yes or No."
 _INSTRUCTION = "\n\nAnswer from the sources only"  # where the question prompt's last paragraph starts
 
 Signals = dict[str, float]
@@ -46,14 +48,7 @@ def before_answer(model: ChatModel, messages: Messages, question: str, passages:
     return signals
 
 
-def after_answer(model: ChatModel, messages: Messages, answer: str, checked: Sequence[CheckedClaim]) -> Signals:
+def after_answer(checked: Sequence[CheckedClaim]) -> Signals:
     """The signals of the finished answer."""
-    signals: Signals = {}
-    probe = getattr(model, "yes_probability", None)
-    if probe is not None:
-        asked = probe([*messages, {"role": "assistant", "content": answer}, {"role": "user", "content": TRUE}])
-        if asked is not None:
-            signals["p_true"] = asked
     cited = [item for item in checked if item.support is not None]
-    signals["held_share"] = sum(item.held for item in cited) / len(cited) if cited else 0.0
-    return signals
+    return {"held_share": sum(item.held for item in cited) / len(cited) if cited else 0.0}
