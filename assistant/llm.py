@@ -269,11 +269,11 @@ class OpenAIModel:
                 model=self.model, messages=messages, max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=20
             )
             top = response.choices[0].logprobs.content[0].top_logprobs
-        except (openai.APIStatusError, AttributeError, IndexError, TypeError):  # refused, or no logprobs in it
-            self.gives_logprobs = False
-            log.info("the server gives no token probabilities: confidence from the other signals")
+        except (openai.BadRequestError, openai.UnprocessableEntityError, AttributeError, IndexError, TypeError):
+            self.gives_logprobs = False  # the request refused as such, or answered without probabilities
+            log.debug("the server gives no token probabilities: confidence from the other signals")
             return None
-        except openai.OpenAIError:  # unreachable, timed out: the answer's own request will say so
+        except openai.OpenAIError:  # down, busy, timed out: the answer's own request will say so
             return None
         p = {"yes": 0.0, "no": 0.0}
         for entry in top:

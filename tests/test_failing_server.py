@@ -53,6 +53,19 @@ class ScriptedServer(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         behaviour = body["model"]
+        if body.get("logprobs"):  # the confidence probe: answered, without token probabilities
+            self.requests[f"{behaviour}:probe"] += 1
+            return self.reply(
+                {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": "Yes"}, "finish_reason": "length"}
+                    ],
+                }
+            )
         self.requests[behaviour] += 1
         attempt = self.requests[behaviour]
         if behaviour == "flaky" and attempt <= 2:
@@ -82,6 +95,14 @@ class ScriptedServer(BaseHTTPRequestHandler):
             return
         self.wfile.write(sse(delta(None, "stop")))
         self.wfile.write(b"data: [DONE]\n\n")
+
+    def reply(self, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def fail(self, status: int) -> None:
         payload = json.dumps({"error": {"message": f"scripted {status}", "type": "error"}}).encode()
@@ -135,6 +156,8 @@ def test_429_and_500_are_retried_then_the_answer_arrives(sample_settings, server
     assert unmarked(answer) == unmarked("".join(ANSWER))  # the markers are checked, and may be re-pointed
     assert "Sources" in result.stdout
     assert ScriptedServer.requests["flaky"] == 3
+    assert ScriptedServer.requests["flaky:probe"] == 1  # asked once: it gives no probabilities
+    assert "onfidence" in result.stdout  # rated from the other signals
 
 
 @pytest.mark.parametrize(
