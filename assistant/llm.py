@@ -121,7 +121,7 @@ class LocalModel:
         with self._turn():
             if self.state_dir is not None:
                 _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
-            shared = _common_length(list(llama._input_ids), tokens[:-1])  # at least the last token is evaluated
+            shared = llama.longest_token_prefix(llama._input_ids, tokens[:-1])  # the last token is evaluated
             llama.n_tokens = shared
             llama.eval(tokens[shared:])
             logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),)).copy()
@@ -181,15 +181,6 @@ def _chat_text(llama: Any, messages: Messages) -> str:
 def _template(llama: Any) -> dict[str, str]:
     special = [llama._model.token_get_text(t) if t != -1 else "" for t in (llama.token_eos(), llama.token_bos())]
     return {"template": llama.metadata["tokenizer.chat_template"], "eos_token": special[0], "bos_token": special[1]}
-
-
-def _common_length(first: list[int], second: list[int]) -> int:
-    length = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        length += 1
-    return length
 
 
 def _first_token(llama: Any, word: str) -> int:
