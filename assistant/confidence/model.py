@@ -116,14 +116,16 @@ def _logistic(data: dict[str, Any]) -> Logistic:
     )
 
 
-def fit(records: Sequence[dict[str, Any]], fitted: dict[str, Any]) -> ConfidenceModel:
+def fit(
+    records: Sequence[dict[str, Any]], fitted: dict[str, Any], validation: dict[str, Any] | None = None
+) -> ConfidenceModel:
     """Fit on eval records (answers made with and without the gold articles), thresholds from the curve.
 
     A record needs `signals`, `correct` and `without_gold`. The refusal threshold is the
     highest that refuses at most MAX_FALSE_REFUSALS of the correct answers made with
     the evidence; the doubt threshold the highest that flags at most MAX_FALSE_DOUBTS. Each
     is 0 (acts on nothing) unless its model ranks answers it was not fitted on with an AUROC
-    of MIN_AUROC or more.
+    of MIN_AUROC or more (`validation`: what `validate` gave for these records, if already known).
     """
     rows = labelled(records)
     if len(rows) < 20 or len({bool(r["correct"]) for r in rows}) < 2:
@@ -133,7 +135,7 @@ def fit(records: Sequence[dict[str, Any]], fitted: dict[str, Any]) -> Confidence
     before = Logistic.fit(BEFORE, signals, labels)
     after = Logistic.fit(AFTER, signals, labels)
     right = [r["signals"] for r in rows if r["correct"] and not r.get("without_gold")]
-    validation, _ = validate(rows)
+    validation = validation or validate(rows)[0]
     # a model that does not rank answers better than MIN_AUROC on answers it was not fitted on acts on none
     refuse = doubt = 0.0
     if (validation["auroc_before_cross_validated"] or 0) >= MIN_AUROC:

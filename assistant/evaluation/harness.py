@@ -136,7 +136,8 @@ def _fit(
         + (f" --limit {limit}" if limit else "")
         + f" --fit-confidence {target}",
     }
-    model = fit(records, fitted)
+    validation, cross_validated = validate(records)
+    model = fit(records, fitted, validation)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(model.to_json(), indent=1) + "\n")
     report["pipelines"][pipeline.name] = {
@@ -144,7 +145,6 @@ def _fit(
         "summary": summarise(records),
         "records": records,
     }
-    _, cross_validated = validate(records)
     for record, score in zip(labelled(records), cross_validated, strict=True):
         record["confidence_cv"] = round(score, 4)  # from a model fitted without this question's answers
     report["confidence"] = model.to_json()
