@@ -94,6 +94,10 @@ class Answer(_Model):
     confidence: float | None = None  # the estimated chance the answer is right, 0..1 (None: not rated)
     low_confidence: bool = False  # under the doubt threshold: shown with a notice
     signals: dict[str, float] = Field(default_factory=dict)  # what the confidence was read from
+    retrieved: list[Retrieved] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int | None = None
+    models: dict[str, str] = Field(default_factory=dict)
 
     def confidence_note(self) -> str:
         """The confidence as a reader is told it: a label, not only a number ("" when not rated)."""
@@ -104,8 +108,3 @@ class Answer(_Model):
         if self.low_confidence:
             return f"Low confidence ({self.confidence:.2f}): the articles may not state this; check the quotes."
         return f"Confidence {self.confidence:.2f}."
-
-    retrieved: list[Retrieved] = Field(default_factory=list)
-    timings: dict[str, float] = Field(default_factory=dict)
-    prompt_tokens: int | None = None
-    models: dict[str, str] = Field(default_factory=dict)

@@ -6,8 +6,7 @@ in the quotes ("November 11" is not held by "last November"); of the claim's oth
 words, stemmed as BM25 stems them, every name (a capitalised word: who, where,
 which outlet), every rare word (by wordfreq's English counts) and a share of the
 rest, names weighing double, must occur in the quotes or in the cited article's
-title, outlet and date. A claim joining several
-facts may need several sentences.
+title, outlet and date. A claim joining several facts may need several sentences.
 
 Given the question, the claim's own words (its answer: "... is Sam Bankman-Fried")
 weigh more than those it repeats from the question (its premise, often spread over
