@@ -127,9 +127,7 @@ def fit(
     is 0 (acts on nothing) unless its model ranks answers it was not fitted on with an AUROC
     of MIN_AUROC or more (`validation`: what `validate` gave for these records, if already known).
     """
-    rows = labelled(records)
-    if len(rows) < 20 or len({bool(r["correct"]) for r in rows}) < 2:
-        raise InputError("too few answers to fit a confidence model (need right and wrong ones, 20 or more)")
+    rows = _fittable(records)
     signals = [r["signals"] for r in rows]
     labels = [bool(r["correct"]) for r in rows]
     before = Logistic.fit(BEFORE, signals, labels)
@@ -148,6 +146,13 @@ def fit(
 def labelled(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The records a model can be fitted on: answers with signals, judged right or wrong."""
     return [r for r in records if r.get("signals") and r.get("correct") is not None]
+
+
+def _fittable(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = labelled(records)
+    if len(rows) < 20 or len({bool(r["correct"]) for r in rows}) < 2:
+        raise InputError("too few answers to fit a confidence model (need right and wrong ones, 20 or more)")
+    return rows
 
 
 def _threshold(scores: list[float], share: float) -> float:
@@ -171,7 +176,7 @@ def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
 def validate(records: Sequence[dict[str, Any]], folds: int = 5) -> tuple[dict[str, Any], list[float]]:
     """AUROC of each signal alone and of both models cross-validated (fitted on the other folds; in-sample
     aside), and the cross-validated `after` score of each of the `labelled` records."""
-    rows = labelled(records)
+    rows = _fittable(records)
     labels = [bool(r["correct"]) for r in rows]
     found: dict[str, Any] = {"answers": len(rows), "correct": sum(labels)}
     for feature in AFTER:
