@@ -16,16 +16,16 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Assistant": "assistant.qa",
-    "build_index": "assistant.indexer",
-    "remove_sources": "assistant.indexer",
+    "Assistant": "assistant.answering.qa",
+    "build_index": "assistant.ingestion.indexer",
+    "remove_sources": "assistant.ingestion.indexer",
     "index_status": "assistant.store",
-    "Filters": "assistant.retrieval",
+    "Filters": "assistant.answering.retrieval",
     "load_settings": "assistant.settings",
     "Settings": "assistant.settings",
-    "Answer": "assistant.models",
-    "Citation": "assistant.models",
-    "Quote": "assistant.models",
+    "Answer": "assistant.records",
+    "Citation": "assistant.records",
+    "Quote": "assistant.records",
     "ArticleRetriever": "assistant.langchain_retriever",
 }
 __all__ = sorted(_EXPORTS)

@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from assistant.qa import Assistant
-from assistant.retrieval import Filters
+from assistant.answering.qa import Assistant
+from assistant.answering.retrieval import Filters
 from assistant.settings import Settings, load_settings
 
 

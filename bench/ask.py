@@ -23,8 +23,8 @@ QUESTION = "What did the US say about Russia and Daesh?"
 
 def prompt_rate(index_dir: Path) -> dict[str, float]:
     """Tokens per second of prompt processing, on the sample question's own prompt."""
-    from assistant.evidence import select_evidence
-    from assistant.qa import Assistant, build_messages
+    from assistant.answering.evidence import select_evidence
+    from assistant.answering.qa import Assistant, build_messages
     from assistant.settings import load_settings
 
     settings = load_settings(index_dir=index_dir)

@@ -37,10 +37,11 @@ from pathlib import Path
 
 from measure import DATA, ROOT
 
-from assistant.chunking import chunk_article, sentence_spans
-from assistant.citations import ClaimChecker
-from assistant.ingest import load_articles
-from assistant.models import Article, Chunk, Passage
+from assistant.answering.citations import ClaimChecker
+from assistant.ingestion.chunking import chunk_article
+from assistant.ingestion.files import load_articles
+from assistant.records import Article, Chunk, Passage
+from assistant.text import sentence_spans
 
 TRUE_KINDS = ("sentence", "shortened", "joined", "title", "outlet")
 SWAPS = ("speaker", "place", "date", "number", "outlet_swap", "object", "negation")

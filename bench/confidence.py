@@ -31,8 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from assistant.indexer import build_index
-    from assistant.qa import Assistant
+    from assistant.answering.qa import Assistant
+    from assistant.ingestion.indexer import build_index
     from assistant.settings import load_settings
 
     with tempfile.TemporaryDirectory() as folder:

@@ -23,7 +23,7 @@ from measure import BIN, DATA, emit, run
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from web_server import WebServer, article_html, http_date, rss  # noqa: E402
 
-from assistant.web.fetch import USER_AGENT  # noqa: E402
+from assistant.ingestion.web.fetch import USER_AGENT  # noqa: E402
 
 
 def publish(web: WebServer, records: list[dict[str, Any]], changed: int | None = None) -> str:

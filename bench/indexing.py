@@ -24,9 +24,9 @@ from measure import BIN, DATA, emit, run, summary
 
 
 def chunk_texts(corpus: Path) -> list[str]:
-    from assistant.chunking import chunk_article
-    from assistant.ingest import load_articles
-    from assistant.models import Article
+    from assistant.ingestion.chunking import chunk_article
+    from assistant.ingestion.files import load_articles
+    from assistant.records import Article
     from assistant.settings import Settings
 
     settings = Settings()
@@ -39,8 +39,8 @@ def chunk_texts(corpus: Path) -> list[str]:
 
 
 def embed_alone(texts: list[str]) -> float:
-    from assistant.embeddings import LocalEmbedder
-    from assistant.indexer import EMBED_BATCH_CHUNKS
+    from assistant.backends.embeddings import LocalEmbedder
+    from assistant.ingestion.indexer import EMBED_BATCH_CHUNKS
 
     embedder = LocalEmbedder()
     embedder.embed(texts[:8])  # load the model first: the build's figure includes loading, this one not
@@ -54,7 +54,7 @@ def chroma_default_embedding_function(folder: Path):  # type: ignore[no-untyped-
     """Chroma's own ONNX MiniLM embedding function, with its model files put where it looks."""
     from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
 
-    from assistant.embeddings import minilm_files  # the same packaged MiniLM files
+    from assistant.backends.embeddings import minilm_files  # the same packaged MiniLM files
 
     model, tokenizer = minilm_files()
     files = folder / "onnx"

@@ -22,9 +22,9 @@ from measure import DATA, emit, run
 READ_AND_CHUNK = """
 import sys
 from pathlib import Path
-from assistant.chunking import chunk_article
-from assistant.ingest import load_articles
-from assistant.models import Article
+from assistant.ingestion.chunking import chunk_article
+from assistant.ingestion.files import load_articles
+from assistant.records import Article
 articles = chunks = 0
 for item in load_articles([Path(sys.argv[1])]):
     if isinstance(item, Article):

@@ -19,7 +19,7 @@ from pathlib import Path
 from measure import BIN, DATA, emit, percentile, run
 from scale import source_rows, synthetic_index
 
-from assistant.qa import Assistant
+from assistant.answering.qa import Assistant
 from assistant.settings import load_settings
 from assistant.store.chroma import EmbeddedChroma
 

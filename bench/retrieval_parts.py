@@ -24,8 +24,8 @@ from typing import Any
 
 from measure import DATA, emit
 
-from assistant import retrieval
-from assistant.qa import Assistant
+from assistant.answering import retrieval
+from assistant.answering.qa import Assistant
 from assistant.settings import load_settings
 from assistant.store.index import Index
 

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from measure import BIN, DATA, emit, percentile, run, summary
 
-from assistant.indexer import article_hash
-from assistant.ingest import load_articles
-from assistant.models import Article
-from assistant.qa import Assistant
+from assistant.answering.qa import Assistant
+from assistant.ingestion.files import load_articles
+from assistant.ingestion.indexer import article_hash
+from assistant.records import Article
 from assistant.settings import load_settings
 from assistant.store import IndexDir, Manifest
 from assistant.store import segment as segment_module

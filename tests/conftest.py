@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import LocalEmbedder
-from assistant.indexer import build_index
+from assistant.backends.embeddings import LocalEmbedder
+from assistant.ingestion.indexer import build_index
 from assistant.settings import Settings
 
 ROOT = Path(__file__).parent.parent
@@ -57,7 +57,7 @@ def local_embedder() -> LocalEmbedder:
 @pytest.fixture(scope="session")
 def local_llm():  # type: ignore[no-untyped-def]
     """The bundled embedded LLM, loaded once."""
-    from assistant.llm import make_chat_model
+    from assistant.backends.chat import make_chat_model
 
     return make_chat_model(Settings())
 

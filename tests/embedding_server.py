@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from assistant.embeddings import LocalEmbedder
+from assistant.backends.embeddings import LocalEmbedder
 
 app = FastAPI()
 embedder = LocalEmbedder()

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant import indexer
-from assistant.indexer import build_index
+from assistant.ingestion import indexer
+from assistant.ingestion.indexer import build_index
 from assistant.settings import load_settings
 
 

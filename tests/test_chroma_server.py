@@ -16,9 +16,9 @@ from chroma_server import ChromaServer, TokenProxy
 from conftest import DAESH, SAMPLES, assert_whole
 from test_qa import ScriptedModel
 
+from assistant.answering.qa import Assistant
 from assistant.errors import BackendError
-from assistant.indexer import build_index, index_status
-from assistant.qa import Assistant
+from assistant.ingestion.indexer import build_index, index_status
 from assistant.settings import Settings, load_settings
 from assistant.store import IndexDir
 from assistant.store.segment import SegmentWriter

@@ -6,9 +6,10 @@ from conftest import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_article, sentence_spans
-from assistant.ingest import load_articles
-from assistant.models import Article
+from assistant.ingestion.chunking import chunk_article
+from assistant.ingestion.files import load_articles
+from assistant.records import Article
+from assistant.text import sentence_spans
 
 
 def test_sample_chunks_slice_back_to_their_text() -> None:

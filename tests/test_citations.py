@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import ClaimChecker, claims, drop_invalid_markers, is_refusal, parse_markers, resolve
-from assistant.models import Chunk, Passage
-from assistant.qa import REFUSAL, _AnswerStream
+from assistant.answering.citations import ClaimChecker, claims, is_refusal, resolve
+from assistant.answering.markers import drop_invalid_markers, parse_markers
+from assistant.answering.qa import REFUSAL, _AnswerStream
+from assistant.records import Chunk, Passage
 
 
 def test_parse_markers() -> None:
@@ -62,7 +63,7 @@ def test_refusals_are_recognised() -> None:
 
 def passages_of(*texts: str) -> list[Passage]:
     """One passage per text, every sentence of it shown to the model."""
-    from assistant.chunking import sentence_spans
+    from assistant.text import sentence_spans
 
     return [passage(text, 1000 * n, sentence_spans(text)) for n, text in enumerate(texts)]
 
@@ -143,8 +144,9 @@ def test_streaming_replaces_a_refusal_with_the_standard_sentence() -> None:
 def test_any_answer_over_any_article_quotes_exact_article_slices(article: str, answer: list[str], size: int) -> None:
     """Whatever the article and whatever markers the model writes: no exception, and every
     citation's offsets slice the article back to its quote."""
-    from assistant.chunking import chunk_article, sentence_spans
-    from assistant.models import Article
+    from assistant.ingestion.chunking import chunk_article
+    from assistant.records import Article
+    from assistant.text import sentence_spans
 
     chunks = chunk_article(Article(doc_id="doc", text=article), size, size // 5)
     passages = [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import DAESH, SAMPLES, assert_whole
 
-from assistant.qa import Assistant
+from assistant.answering.qa import Assistant
 from assistant.settings import Settings
 from assistant.store import IndexDir
 

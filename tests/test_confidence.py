@@ -12,10 +12,10 @@ import pytest
 from conftest import DAESH
 from test_qa import ScriptedModel
 
+from assistant.answering.qa import REFUSAL, Assistant
+from assistant.backends.chat import Messages
 from assistant.confidence.model import BEFORE, Logistic, auroc, fit, load_model
 from assistant.errors import ConfigError
-from assistant.llm import Messages
-from assistant.qa import REFUSAL, Assistant
 from assistant.settings import Settings
 
 CLAIM = "The US would welcome Russia's interest in fighting the group [1]."

@@ -14,8 +14,8 @@ import pytest
 from conftest import DAESH, SAMPLES, assert_whole
 from test_qa import ScriptedModel
 
-from assistant.indexer import build_index, index_status
-from assistant.qa import Assistant
+from assistant.answering.qa import Assistant
+from assistant.ingestion.indexer import build_index, index_status
 from assistant.settings import Settings
 from assistant.store import IndexDir
 
@@ -24,10 +24,10 @@ HERE = Path(__file__).parent
 # (function, before/after, which call, build/rebuild): each a different moment of a build
 KILL_POINTS = [
     ("assistant.store.segment:SegmentWriter.__init__", "after", 1, "build"),  # segment and collection made, empty
-    ("assistant.embeddings:LocalEmbedder.embed", "before", 1, "build"),  # embedding the first batch
+    ("assistant.backends.embeddings:LocalEmbedder.embed", "before", 1, "build"),  # embedding the first batch
     ("assistant.store.segment:SegmentWriter.add", "before", 1, "build"),  # vectors ready, nothing stored
     ("assistant.store.segment:SegmentWriter.add", "after", 1, "build"),  # first batch stored
-    ("assistant.keyword:Postings.save", "before", 1, "build"),  # rows saved, postings not
+    ("assistant.store.bm25:Postings.save", "before", 1, "build"),  # rows saved, postings not
     ("assistant.store.segment:_durable_write", "before", 1, "build"),  # segment written but for meta.json
     ("assistant.store.segment:_durable_write", "after", 1, "build"),  # segment whole, no generation uses it
     ("assistant.store.index:_atomic_write", "before", 1, "build"),  # writing the generation
@@ -38,7 +38,7 @@ KILL_POINTS = [
     ("assistant.store.segment:SegmentWriter.finish", "after", 2, "merge"),  # merged segment whole, unused
     ("assistant.store.segment:SegmentWriter.__init__", "after", 1, "rebuild"),  # empty segment made
     ("assistant.store.segment:SegmentWriter.add", "after", 2, "rebuild"),  # rebuild half stored
-    ("assistant.embeddings:LocalEmbedder.embed", "after", 3, "rebuild"),  # rebuild, embedding mid-way
+    ("assistant.backends.embeddings:LocalEmbedder.embed", "after", 3, "rebuild"),  # rebuild, embedding mid-way
     ("assistant.store.index:_atomic_write", "after", 1, "rebuild"),  # rebuilt, not yet published
 ]
 

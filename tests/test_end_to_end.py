@@ -8,10 +8,10 @@ import pytest
 from conftest import ALEPPO, DAESH, SAMPLES
 from typer.testing import CliRunner
 
+from assistant.answering.qa import Assistant
 from assistant.cli import app
-from assistant.ingest import load_articles
-from assistant.models import Answer, Article
-from assistant.qa import Assistant
+from assistant.ingestion.files import load_articles
+from assistant.records import Answer, Article
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.llm
@@ -89,7 +89,7 @@ def test_the_shelter_figure_is_quoted_from_the_sentence_that_holds_it(
 
 def test_an_invented_claim_is_flagged_or_absent(sample_settings: Settings, local_embedder, local_llm) -> None:
     """The model once copied the system prompt's example claim; now no answer sentence may go unchecked."""
-    from assistant.citations import claims
+    from assistant.answering.citations import claims
     from assistant.resources import load_prompt
 
     answer = Assistant(sample_settings, embedder=local_embedder, chat_model=local_llm).ask(

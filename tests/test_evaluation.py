@@ -10,6 +10,7 @@ import yaml
 from conftest import ALEPPO, DAESH, SAMPLES
 from typer.testing import CliRunner
 
+from assistant.backends.bundled_model import bundled_model
 from assistant.cli import app
 from assistant.evaluation.metrics import (
     answer_correct,
@@ -20,7 +21,6 @@ from assistant.evaluation.metrics import (
     retrieval_scores,
 )
 from assistant.evaluation.questions import load_questions
-from assistant.local_model import bundled_model
 from assistant.settings import Settings
 
 FACT = "the State Department said it remained in close contact with its Turkish allies to fight Daesh"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import DAESH
 
-from assistant.evidence import excerpt, select_evidence
-from assistant.models import Chunk, Passage
+from assistant.answering.evidence import excerpt, select_evidence
+from assistant.records import Chunk, Passage
 
 SHARED = "The US would welcome Russia's interest in taking the fight to Islamic State."
 OTHERS = [

@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 from conftest import DAESH, SAMPLES, CountingEmbedder, assert_whole, row_outlets
 
-from assistant import indexer, ingest
+from assistant.answering.qa import Assistant
+from assistant.answering.retrieval import Filters
 from assistant.errors import IndexMismatchError, IndexMissingError, InputError
-from assistant.indexer import build_index, index_status, merge_segments
-from assistant.keyword import Postings
-from assistant.qa import Assistant
-from assistant.retrieval import Filters
+from assistant.ingestion import files as ingest
+from assistant.ingestion import indexer
+from assistant.ingestion.indexer import build_index, index_status, merge_segments
 from assistant.settings import Settings
 from assistant.store import Index, IndexDir
+from assistant.store.bm25 import Postings
 from assistant.store.index import FORMAT_VERSION
 
 
@@ -148,8 +149,8 @@ def test_langchain_retriever_returns_documents_with_offsets(sample_settings: Set
 
 
 def test_outlets_and_dates_named_in_a_question_get_searches_of_their_own() -> None:
-    from assistant.mentions import mentioned_dates, mentioned_sources
-    from assistant.retrieval import plan_searches
+    from assistant.answering.mentions import mentioned_dates, mentioned_sources
+    from assistant.answering.retrieval import plan_searches
 
     sources = {"The Age", "Fortune", "The Independent - Sports", "The Independent - Life and Style", "Wired"}
     question = (
@@ -180,7 +181,7 @@ def test_an_index_from_another_tokenizer_is_refused_then_rebuilt_by_a_build(
 
 
 def test_outlets_a_question_cites_but_the_index_lacks_are_found() -> None:
-    from assistant.mentions import unknown_outlets
+    from assistant.answering.mentions import unknown_outlets
 
     sources = {"The Verge", "Fortune", "TechCrunch", "The Independent - Life and Style"}
     assert unknown_outlets(
@@ -209,7 +210,7 @@ def test_outlets_a_question_cites_but_the_index_lacks_are_found() -> None:
 
 
 def test_names_no_article_uses_are_found() -> None:
-    from assistant.mentions import unknown_names
+    from assistant.answering.mentions import unknown_names
 
     used = {"the", "did", "microsoft", "planner", "verge", "turkey"}  # stop words count as used
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from conftest import SAMPLES
 
-from assistant.cleaning import parse_date, strip_boilerplate
-from assistant.ingest import Problem, load_articles
-from assistant.models import Article
+from assistant.ingestion.cleaning import strip_boilerplate
+from assistant.ingestion.files import Problem, load_articles
+from assistant.records import Article
+from assistant.text import parse_date
 
 
 def load(*paths: Path) -> tuple[list[Article], list[Problem]]:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexer import build_index
-from assistant.models import Answer
-from assistant.qa import Assistant
+from assistant.answering.qa import Assistant
+from assistant.ingestion.indexer import build_index
+from assistant.records import Answer
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.llm

@@ -15,11 +15,11 @@ from conftest import ALEPPO, DAESH, SAMPLES
 from test_end_to_end import assert_cites_the_state_department
 from typer.testing import CliRunner
 
+from assistant.answering.qa import Assistant
+from assistant.backends.bundled_model import bundled_model
 from assistant.cli import app
 from assistant.errors import BackendError, IndexMismatchError
-from assistant.indexer import build_index, index_status
-from assistant.local_model import bundled_model
-from assistant.qa import Assistant
+from assistant.ingestion.indexer import build_index, index_status
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.llm

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from conftest import DAESH
 
-from assistant.llm import Messages
-from assistant.qa import REFUSAL, Assistant
+from assistant.answering.qa import REFUSAL, Assistant
+from assistant.backends.chat import Messages
 from assistant.resources import load_prompt, prompt_dir
 from assistant.settings import Settings
 
@@ -79,7 +79,7 @@ def test_nothing_relevant_is_refused_without_calling_the_model(sample_settings: 
 def test_a_question_about_an_outlet_the_index_lacks_is_refused(tmp_path, local_embedder) -> None:
     import json
 
-    from assistant.indexer import build_index
+    from assistant.ingestion.indexer import build_index
 
     corpus = tmp_path / "c.jsonl"
     body = "Apple shipped a new iPhone update on Friday, the company said."
@@ -179,7 +179,7 @@ def test_a_seat_of_government_stands_for_its_country(sample_settings: Settings, 
 
 
 def test_a_follow_up_is_retrieved_and_asked_with_the_question_before(sample_settings: Settings, local_embedder) -> None:
-    from assistant.followup import Turn, is_follow_up
+    from assistant.answering.followup import Turn, is_follow_up
 
     model = ScriptedModel("The UN welcomed the pledge [1].", "Turkey opened its Incirlik airbase [1].")
     assistant = Assistant(sample_settings, embedder=local_embedder, chat_model=model)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import sentence_spans
-from assistant.safety import addresses_the_model, neutralise, safe_spans
+from assistant.answering.injection import addresses_the_model, neutralise, safe_spans
+from assistant.text import sentence_spans
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from conftest import DAESH, SAMPLES
 from pydantic import SecretStr
 from test_openai_backend import free_port
 
-from assistant.indexer import build_index
-from assistant.llm import Messages
-from assistant.qa import Assistant
+from assistant.answering.qa import Assistant
+from assistant.backends.chat import Messages
+from assistant.ingestion.indexer import build_index
 from assistant.server.app import create_app
 from assistant.server.client import server_sent_events
 from assistant.settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.support import Candidate, Context, numbers, support, weighted_words
+from assistant.answering.claim_support import Candidate, Context, numbers, support, weighted_words
 
 SHELTER = (
     "Syria has been torn apart by a five-year conflict that has left hundreds of thousands of victims dead and "

@@ -20,7 +20,7 @@ from conftest import SAMPLES, CountingEmbedder, assert_whole
 from web_server import Route, WebServer, article_html, http_date, rss, sitemap
 
 from assistant.errors import InputError
-from assistant.indexer import build_index
+from assistant.ingestion.indexer import build_index
 from assistant.settings import Settings
 from assistant.store import IndexDir
 
@@ -243,7 +243,7 @@ def test_strict_turns_a_broken_url_into_exit_1_and_the_summary_is_json(web: WebS
 
 
 def test_requests_to_one_site_are_paced_and_a_few_run_at_once(web: WebServer) -> None:
-    from assistant.web import Fetcher
+    from assistant.ingestion.web import Fetcher
 
     for n in range(6):
         web.routes[f"/p{n}"] = Route(b"<html><body><p>x</p></body></html>", delay=0.3)
@@ -355,7 +355,7 @@ def test_ask_a_question_only_one_feed_article_answers_cited_with_its_url(
         [BIN / "assistant", "index", "build", feed], capture_output=True, text=True, env=env, timeout=300
     )
     assert built.returncode == 0, built.stderr
-    from assistant.qa import Assistant
+    from assistant.answering.qa import Assistant
 
     answer = Assistant(Settings(index_dir=tmp_path / "index"), chat_model=local_llm).ask(
         "Who is the port director of Valdaro?"

@@ -9,8 +9,8 @@ from assistant.cli.console import err, out
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
-    from assistant.models import Answer
-    from assistant.qa import Assistant
+    from assistant.answering.qa import Assistant
+    from assistant.records import Answer
     from assistant.server.client import RemoteAssistant
 
 
@@ -32,7 +32,7 @@ def ask(
     until: SearchOptions.until = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing the sentences it rests on."""
-    from assistant.retrieval import Filters
+    from assistant.answering.retrieval import Filters
 
     filters = Filters.parse(source, since, until)
     assistant = open_assistant()
@@ -75,7 +75,7 @@ def streamed(ask: Callable[[Callable[[str], None]], Answer]) -> Answer:
 
 def open_assistant() -> Assistant | RemoteAssistant:
     """The assistant of the settings: in this process, or a running server's (ASSISTANT_SERVER_URL)."""
-    from assistant.qa import Assistant
+    from assistant.answering.qa import Assistant
     from assistant.settings import load_settings
 
     settings = load_settings()

@@ -8,8 +8,8 @@ from assistant.cli.console import err, out
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
-    from assistant.followup import Turn
-    from assistant.models import Answer
+    from assistant.answering.followup import Turn
+    from assistant.records import Answer
 
 HELP = "/sources  the last answer's sources · /open [N]  the article around quote N · /reset  forget · /quit"
 
@@ -21,8 +21,8 @@ def chat(
     until: SearchOptions.until = None,
 ) -> None:
     """Ask questions one after another; follow-ups ("And what did Russia say?") read the one before."""
-    from assistant.followup import Turn
-    from assistant.retrieval import Filters
+    from assistant.answering.followup import Turn
+    from assistant.answering.retrieval import Filters
 
     filters = Filters.parse(source, since, until)
     assistant = open_assistant()

@@ -11,7 +11,7 @@ import typer
 from assistant.cli.console import err, out
 
 if TYPE_CHECKING:
-    from assistant.indexer import BuildReport
+    from assistant.ingestion.indexer import BuildReport
 
 app = typer.Typer(help="Add, remove and refresh the sources of the index, and inspect it.", no_args_is_help=True)
 
@@ -49,7 +49,7 @@ def remove(
     json_output: JsonOption = False,
 ) -> None:
     """Remove SOURCES and their articles (those no other source also gives)."""
-    from assistant.indexer import remove_sources
+    from assistant.ingestion.indexer import remove_sources
     from assistant.settings import load_settings
 
     report = remove_sources(sources, load_settings(), dry_run=dry_run)
@@ -129,8 +129,8 @@ def _build(
     since: str | None = None,
     dry_run: bool = False,
 ) -> None:
-    from assistant.indexer import build_index
-    from assistant.retrieval import Filters
+    from assistant.answering.retrieval import Filters
+    from assistant.ingestion.indexer import build_index
     from assistant.settings import load_settings
 
     settings = load_settings()

@@ -20,7 +20,7 @@ def search(
     """The passages most relevant to QUERY, best first: retrieval only, no LLM."""
     from rich.markup import escape
 
-    from assistant.retrieval import Filters
+    from assistant.answering.retrieval import Filters
 
     passages = open_assistant().retrieve(query, top_k=top_k, filters=Filters.parse(source, since, until))
     if json_output:

@@ -17,17 +17,26 @@ the sources?" after its answer (AUROC 0.578 alone on 148 dev answers, about what
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
 
-from assistant.citations import CheckedClaim
-from assistant.keyword import tokenize
-from assistant.llm import ChatModel, Messages
-from assistant.models import Passage
-from assistant.support import name_stems
+from assistant.backends.chat import ChatModel, Messages
+from assistant.records import Passage
+from assistant.text import name_stems, tokenize
 
 SUFFICIENT = "Do the sources above state the answer to this question? Reply Yes or No."
 _INSTRUCTION = "\n\nAnswer from the sources only"  # where the question prompt's last paragraph starts
 
 Signals = dict[str, float]
+
+
+class CheckedClaim(Protocol):
+    """A claim of the answer as the claim checker left it (`answering.citations.CheckedClaim`)."""
+
+    @property
+    def support(self) -> Any | None: ...  # None: it cites nothing
+
+    @property
+    def held(self) -> bool: ...
 
 
 def before_answer(model: ChatModel, messages: Messages, question: str, passages: Sequence[Passage]) -> Signals:

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.backends.chat import ChatModel, make_chat_model
 from assistant.evaluation.judge import Judge
 from assistant.evaluation.pipelines import CachedChatModel, LangChainBaseline, OurPipeline, Pipeline
 from assistant.evaluation.questions import Question, load_questions
 from assistant.evaluation.runner import run, summarise
-from assistant.llm import ChatModel, make_chat_model
 from assistant.settings import Settings
 
 Progress = Callable[[str, int], None]  # (stage, count): "total" announces, "done" advances
@@ -63,7 +63,7 @@ def evaluate(
     questions = questions[:limit] if limit else questions
     workspace = corpus_workspace(settings, corpus) if corpus else None
     if corpus and workspace:
-        from assistant.indexer import build_index
+        from assistant.ingestion.indexer import build_index
 
         settings = settings.model_copy(update={"index_dir": workspace / "index"})
         build_index([corpus], settings)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.citations import MARKER
-from assistant.llm import ChatModel
+from assistant.answering.markers import MARKER
+from assistant.backends.chat import ChatModel
 from assistant.resources import load_prompt
 
 VERDICT_TOKENS = 3  # "same" or "different", and a full stop

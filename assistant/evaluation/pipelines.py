@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.citations import is_refusal
-from assistant.llm import ChatModel, Messages
-from assistant.models import Answer, Chunk, Passage, Retrieved
-from assistant.qa import REFUSAL, Assistant
+from assistant.answering.citations import is_refusal
+from assistant.answering.qa import REFUSAL, Assistant
+from assistant.backends.chat import ChatModel, Messages
+from assistant.records import Answer, Chunk, Passage, Retrieved
 from assistant.settings import Settings
 
 RETRIEVE_DEPTH = 20  # chunks retrieved per question for the Hits@k curve
@@ -121,8 +121,8 @@ class LangChainBaseline:
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from assistant.embeddings import make_embedder
-        from assistant.ingest import Problem, load_articles
+        from assistant.backends.embeddings import make_embedder
+        from assistant.ingestion.files import Problem, load_articles
 
         embeddings = _LangChainEmbeddings(make_embedder(self.settings))
         done = self.folder / "complete"
@@ -164,7 +164,7 @@ class LangChainBaseline:
         ]
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        from assistant.llm import make_chat_model
+        from assistant.backends.chat import make_chat_model
 
         model = self.chat_model = self.chat_model or make_chat_model(self.settings)
         context = "\n\n".join(p.chunk.text for p in passages[: self.top_k])

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from assistant.citations import claims, parse_markers
+from assistant.answering.citations import claims
+from assistant.answering.markers import parse_markers
 from assistant.confidence.model import auroc
 from assistant.evaluation.judge import Judge
 from assistant.evaluation.metrics import (

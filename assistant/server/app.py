@@ -16,11 +16,11 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from assistant.answering.followup import Turn
+from assistant.answering.qa import Assistant
+from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, BackendError, IndexMismatchError, IndexMissingError, InputError
-from assistant.followup import Turn
-from assistant.models import Answer, Article, Passage
-from assistant.qa import Assistant
-from assistant.retrieval import Filters
+from assistant.records import Answer, Article, Passage
 from assistant.server.engine import Busy, Engine, Question
 from assistant.settings import Settings
 from assistant.store import index_status

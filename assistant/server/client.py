@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
+from assistant.answering.followup import Turn
+from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, BackendError, InputError
-from assistant.followup import Turn
-from assistant.models import Answer, Article, Passage
-from assistant.retrieval import Filters
+from assistant.records import Answer, Article, Passage
 
 
 class RemoteAssistant:

@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.answering.followup import Turn
+from assistant.answering.qa import Assistant
+from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
-from assistant.followup import Turn
-from assistant.models import Answer
-from assistant.qa import Assistant
-from assistant.retrieval import Filters
+from assistant.records import Answer
 
 log = logging.getLogger("assistant.server")
 

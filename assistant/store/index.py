@@ -34,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.errors import IndexLockedError, IndexMismatchError, IndexMissingError
-from assistant.keyword import BM25, TOKENIZER, top_indices
+from assistant.store.bm25 import BM25, top_indices
 from assistant.store.chroma import ChunkStore, EmbeddedChroma, chunk_store
 from assistant.store.segment import Segment, SegmentWriter, project
 from assistant.store.sources import REFRESHED, SourceInfo, read_refreshed, source_infos
+from assistant.text import TOKENIZER
 
 if TYPE_CHECKING:
-    from assistant.models import Article
+    from assistant.records import Article
     from assistant.settings import Settings
 
 FORMAT_VERSION = 3  # 3: a segment's rows grouped by outlet
@@ -62,7 +63,7 @@ class Manifest:
     uid: str = field(default_factory=lambda: secrets.token_hex(6))  # names its collections on a server
     segments: list[dict[str, Any]] = field(default_factory=list)  # {"name", "deleted": [doc_id, ...]}
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> size, mtime_ns, doc_ids read from it
-    web: dict[str, dict[str, Any]] = field(default_factory=dict)  # URL -> what it answered (assistant.web.sources)
+    web: dict[str, dict[str, Any]] = field(default_factory=dict)  # URL -> what it answered (ingestion.web.sources)
     # source -> added_at, doc_ids (the articles it gave when last read; assistant.store.sources)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -336,13 +337,13 @@ class Index:
     @cached_property
     def _heading_words(self) -> frozenset[str]:
         """The tokens of every article's title and outlet: words the chunk texts may lack."""
-        from assistant.keyword import tokenize
+        from assistant.text import tokenize
 
         return frozenset(token for text in [*self.titles, *self.sources] for token in tokenize(text))
 
     def mentions(self, word: str) -> bool:
         """Whether any article uses `word` (stemmed, as BM25 sees it) in its text, title or outlet."""
-        from assistant.keyword import tokenize
+        from assistant.text import tokenize
 
         tokens = tokenize(word)
         return not tokens or any(self.bm25.knows(t) or t in self._heading_words for t in tokens)
@@ -354,7 +355,7 @@ class Index:
 
     def article(self, doc_id: str) -> Article | None:
         """An indexed article, its text put back together from its chunks (the offsets quotes refer to)."""
-        from assistant.models import Article
+        from assistant.records import Article
 
         if doc_id not in self.articles:
             return None

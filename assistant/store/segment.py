@@ -14,7 +14,7 @@
       projection.npy    in a segment of PROJECT_ROWS rows or more: the basis its collection's vectors are
                         projected on (Chroma's vector index holds a third of the floats; hits are rescored exactly),
       projected.npy     and every row's projected vector (a filtered search's first pass: a third of the bytes)
-      terms.npy ...     BM25 postings (assistant.keyword.Postings)
+      terms.npy ...     BM25 postings (assistant.store.bm25.Postings)
       meta.json         tokenizer, outlets, the articles with their hashes; written last, so it marks the
                         segment whole
 
@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.keyword import TOKENIZER, Postings, tokenize
+from assistant.store.bm25 import Postings
 from assistant.store.chroma import ChunkStore
+from assistant.text import TOKENIZER, tokenize
 
 ADD_BATCH = 1000  # rows a Chroma call sends at a time
 # Chroma's vector index holds every vector in memory as float32 (1.5 GB at 1M rows of 384). A segment

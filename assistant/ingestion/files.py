@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from assistant.cleaning import normalise_whitespace, parse_date, strip_boilerplate
-from assistant.models import Article
+from assistant.ingestion.cleaning import normalise_whitespace, strip_boilerplate
+from assistant.records import Article
+from assistant.text import parse_date
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.cleaning import parse_date, to_timestamp
-from assistant.embeddings import Embedder
+from assistant.answering.mentions import mentioned_dates, mentioned_sources
+from assistant.backends.embeddings import Embedder
 from assistant.errors import InputError
-from assistant.keyword import top_indices
-from assistant.mentions import mentioned_dates, mentioned_sources
-from assistant.models import Chunk, Passage
+from assistant.records import Chunk, Passage
 from assistant.store import Index
+from assistant.store.bm25 import top_indices
+from assistant.text import parse_date, to_timestamp
 
 # Reciprocal rank fusion: a chunk scores weight / (RRF_K + rank) in each ranking. Tuned on the
 # MultiHop-RAG dev questions and checked on 780 others (README, lever table): a small constant

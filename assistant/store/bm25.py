@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-TOKENIZER = "words-stopwords-snowball-en"  # saved with each segment: another tokenizer means rebuild
+from assistant.text import tokenize
+
 # bm25s's defaults (Lucene's formula), with which the retrieval figures were tuned
 K1, B = 1.5, 0.75
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _FILES = ("terms", "starts", "rows", "counts", "lengths")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed words of two or more characters, English stop words removed.
-
-    Interned: the token lists of a whole corpus share one string per word (half the memory).
-    """
-    stop = _stopwords()
-    return list(map(sys.intern, _stemmer().stemWords([t for t in _TOKEN.findall(text.lower()) if t not in stop])))
-
-
-@cache
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def _stopwords() -> frozenset[str]:
-    import bm25s.stopwords
-
-    return frozenset(bm25s.stopwords.STOPWORDS_EN)
 
 
 def top_indices(scores: np.ndarray, n: int) -> np.ndarray:

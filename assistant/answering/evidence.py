@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.chunking import sentence_spans
-from assistant.embeddings import Embedder
-from assistant.keyword import tokenize
-from assistant.models import Passage
-from assistant.safety import safe_spans
+from assistant.answering.injection import safe_spans
+from assistant.backends.embeddings import Embedder
+from assistant.records import Passage
+from assistant.text import sentence_spans, tokenize
 
 
 def select_evidence(

@@ -10,49 +10,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.chunking import sentence_spans
-from assistant.keyword import tokenize
-from assistant.models import Citation, Passage, Quote
-from assistant.support import HOLDS_AT, Candidate, Context, Support, support
+from assistant.answering.claim_support import HOLDS_AT, Candidate, Context, Support, support
+from assistant.answering.injection import safe_spans
+from assistant.answering.markers import MARKER, marker_numbers
+from assistant.records import Citation, Passage, Quote
+from assistant.text import sentence_spans, tokenize
 
-# [1], [1, 2], [1,2,3]; also tolerated: [Source 1], [Passage 2]
-MARKER = re.compile(r"\[(?:(?:source|passage|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
 # The end of a sentence, with the markers that follow its full stop.
 # Not after an initial or a title: "the U.S. State Department", "Mr. Smith".
 _NOT_ABBREVIATION = r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)"
 _SENTENCE_END = re.compile(_NOT_ABBREVIATION + r"[.!?][\"'”’)]*(?:\s*\[[^\]]*\])*(?=\s+[A-Z\"“'(\[]|\s*$)")
 # The same while streaming: complete only once the next sentence has begun (not at the text's end).
 COMPLETE_SENTENCE_END = re.compile(_NOT_ABBREVIATION + r"[.!?][\"'”’)]*(?:\s*\[[^\]]*\])*(?=\s+[A-Z\"“'(])")
-
-
-def parse_markers(text: str) -> list[int]:
-    """Every cited number, in order of first appearance."""
-    numbers: list[int] = []
-    for match in MARKER.finditer(text):
-        for number in _numbers(match):
-            if number not in numbers:
-                numbers.append(number)
-    return numbers
-
-
-def _numbers(match: re.Match[str]) -> list[int]:
-    return [int(part) for part in re.split(r"\s*,\s*", match.group(1))]
-
-
-def drop_invalid_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
-    """The text with every number outside `valid` removed from its marker, and those numbers."""
-    removed: list[int] = []
-
-    def keep(match: re.Match[str]) -> str:
-        numbers = _numbers(match)
-        good = [n for n in numbers if n in valid]
-        removed.extend(n for n in numbers if n not in valid)
-        return "".join(f"[{n}]" for n in good)
-
-    cleaned = MARKER.sub(keep, text)
-    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # a space left before punctuation
-    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
-    return cleaned, removed
 
 
 @dataclass(frozen=True)
@@ -69,7 +38,7 @@ def claims(answer: str) -> list[Claim]:
     for sentence in _sentences(answer.strip()):
         if not sentence.strip():
             continue
-        cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in _numbers(m)))
+        cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in marker_numbers(m)))
         text = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
         text = re.sub(r"[,;:]+([.!?][\"'”’)]*)$", r"\1", text)  # "group, [2]." -> "group."
         if text.strip(" .") or cites:
@@ -245,7 +214,7 @@ def _claim(sentence: str) -> Claim:
     found = claims(sentence)
     if len(found) == 1:
         return found[0]
-    cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in _numbers(m)))
+    cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in marker_numbers(m)))
     return Claim(" ".join(c.text for c in found), cites)
 
 
@@ -256,7 +225,6 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
     the quote is what lets a reader check the claim, and the sentence beside the
     shown one often names who or what the shown one calls "he" or "the company".
     """
-    from assistant.safety import safe_spans  # safety reads MARKER from here
 
     result = []
     for n, passage in enumerate(passages, 1):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from assistant.cleaning import parse_date
+from assistant.text import parse_date
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE_MENTION = re.compile(rf"\b(\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTHS}) \d{{1,2}}, \d{{4}})\b")

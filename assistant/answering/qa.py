@@ -6,28 +6,22 @@ import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
-from assistant.aliases import referents
-from assistant.citations import (
-    COMPLETE_SENTENCE_END,
-    MARKER,
-    CheckedClaim,
-    ClaimChecker,
-    drop_invalid_markers,
-    is_refusal,
-)
+from assistant.answering.aliases import referents
+from assistant.answering.citations import COMPLETE_SENTENCE_END, CheckedClaim, ClaimChecker, is_refusal
+from assistant.answering.evidence import excerpt, select_evidence
+from assistant.answering.followup import Turn, in_context
+from assistant.answering.injection import neutralise
+from assistant.answering.markers import MARKER, drop_invalid_markers
+from assistant.answering.mentions import unknown_names, unknown_outlets
+from assistant.answering.retrieval import Filters, retrieve
+from assistant.backends.chat import ChatModel, Messages, make_chat_model
+from assistant.backends.embeddings import Embedder, make_embedder
 from assistant.confidence import ConfidenceModel, after_answer, before_answer, load_model
-from assistant.embeddings import Embedder, make_embedder
-from assistant.evidence import excerpt, select_evidence
-from assistant.followup import Turn, in_context
-from assistant.keyword import tokenize
-from assistant.llm import ChatModel, Messages, make_chat_model
-from assistant.mentions import unknown_names, unknown_outlets
-from assistant.models import Answer, Article, Passage, Retrieved
+from assistant.records import Answer, Article, Passage, Retrieved
 from assistant.resources import load_prompt
-from assistant.retrieval import Filters, retrieve
-from assistant.safety import neutralise
 from assistant.settings import Settings
 from assistant.store import Index, IndexDir
+from assistant.text import tokenize
 
 REFUSAL = "I don't know: the articles do not contain an answer to this question."
 _REFUSAL_WINDOW = 80  # characters held back at the start of a stream to recognise a refusal

@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from assistant.chunking import chunk_article
-from assistant.cleaning import to_timestamp
-from assistant.embeddings import Embedder, make_embedder
+from assistant.backends.embeddings import Embedder, make_embedder
 from assistant.errors import IndexMismatchError, InputError
-from assistant.ingest import FileDone, Problem, load_articles, unexpected
-from assistant.models import Article, Chunk
+from assistant.ingestion.chunking import chunk_article
+from assistant.ingestion.files import FileDone, Problem, load_articles, unexpected
+from assistant.ingestion.web import Fetcher, Kept, WebReport, WebSource
+from assistant.records import Article, Chunk
 from assistant.settings import Settings
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
 from assistant.store.segment import SegmentWriter
 from assistant.store.sources import attribution, carried_files, carried_web, is_under, is_url, normalise
-from assistant.web import Fetcher, Kept, WebReport, WebSource
+from assistant.text import to_timestamp
 
 __all__ = ["BuildReport", "build_index", "index_status", "remove_sources"]
 

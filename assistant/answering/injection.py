@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.citations import MARKER
+from assistant.answering.markers import MARKER
 
 _SPECIAL_TOKEN = re.compile(r"<\|[\w\s-]{1,40}\|>|</?s>")
 _AI = r"(?:ai|a\.i\.|assistants?|chatbots?|language models?|llms?|models?|ai systems?|bots?)"

@@ -21,8 +21,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 
-from assistant.aliases import mentioned_in, referents
-from assistant.keyword import tokenize
+from assistant.answering.aliases import mentioned_in, referents
+from assistant.text import name_stems, tokenize
 
 HOLDS_AT = 0.6  # share of the claim's weighted words the quotes must hold
 NEAR = 3  # words each side of a name or number that the sentence holding it must mostly hold
@@ -102,25 +102,6 @@ def _premise(weights: dict[str, float], question: str) -> frozenset[str]:
     asked = _stems_of(question) if question else frozenset()
     repeated = frozenset(stem for stem in weights if stem in asked)
     return repeated if len(repeated) < len(weights) else frozenset()
-
-
-def name_stems(text: str) -> set[str]:
-    """Stems of capitalised words; a sentence's first word only if it is not a usual opener ("However")."""
-    stems = set()
-    for match in _WORD.finditer(text):
-        word = match.group()
-        before = text[: match.start()].rstrip()
-        first = not before or before[-1] in '.!?:"“'
-        if word[0].isupper() and not (first and word.lower() in _OPENERS):
-            stems.update(tokenize(word))
-    return stems
-
-
-_OPENERS = frozenset(
-    "yes no however according both neither either while although after before since during despite based "
-    "several many some most all each every this that these those there it its their his her they he she we "
-    "in on at for from by with as of to if when where what which who whom whose why how".split()
-)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from assistant.cleaning import parse_date
-from assistant.ingest import decode, html_article
-from assistant.models import Article
-from assistant.web.fetch import Fetched
+from assistant.ingestion.files import decode, html_article
+from assistant.ingestion.web.fetch import Fetched
+from assistant.records import Article
+from assistant.text import parse_date
 
 Kind = Literal["feed", "sitemap", "page"]
 HTML_TYPES = {"text/html", "application/xhtml+xml"}

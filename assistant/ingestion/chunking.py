@@ -6,7 +6,7 @@ import hashlib
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from assistant.models import Article, Chunk
+from assistant.records import Article, Chunk
 
 if TYPE_CHECKING:  # imported when first used: `ask` needs sentences only, not the splitter (0.24 s)
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -55,25 +55,3 @@ def chunk_id(doc_id: str, start: int, end: int) -> str:
     """A stable id: the same article span always gets the same id."""
     digest = hashlib.sha1(doc_id.encode()).hexdigest()[:12]
     return f"{digest}:{start}-{end}"
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of `text`, trimmed of whitespace."""
-    import blingfire
-
-    spans: list[tuple[int, int]] = []
-    for paragraph_start, paragraph in _paragraphs(text):
-        if not paragraph.strip():
-            continue
-        _, offsets = blingfire.text_to_sentences_and_offsets(paragraph)
-        for start, end in offsets:
-            spans.append((paragraph_start + start, paragraph_start + end))
-    return spans
-
-
-def _paragraphs(text: str) -> list[tuple[int, str]]:
-    result, start = [], 0
-    for part in text.split("\n"):
-        result.append((start, part))
-        start += len(part) + 1
-    return result

@@ -110,7 +110,7 @@ class OpenAIEmbedder:
                     model=self.model, input=texts[begin : begin + self.batch_size]
                 )
             except openai.OpenAIError as error:
-                from assistant.llm import describe_openai_error
+                from assistant.backends.chat import describe_openai_error
 
                 raise BackendError(f"embedding request failed: {describe_openai_error(error)}") from None
             rows.extend(item.embedding for item in response.data)
@@ -127,7 +127,7 @@ def make_embedder(settings: Settings, questions: bool = False) -> Embedder:
     609 articles the same (30-33 ms), in one in-process comparison each."""
     if settings.embeddings == "local":
         return LocalEmbedder(threads=1 if questions else settings.llm_threads)
-    from assistant.llm import openai_client
+    from assistant.backends.chat import openai_client
     from assistant.settings import DEFAULT_OPENAI_EMBEDDING_MODEL
 
     base_url = settings.embeddings_base_url or settings.llm_base_url

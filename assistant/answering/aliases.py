@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from assistant.keyword import tokenize
+from assistant.text import tokenize
 
 _SEATS: dict[str, tuple[str, ...]] = {
     "Washington": ("United States", "US", "U.S.", "American", "White House", "State Department", "Pentagon"),

@@ -16,11 +16,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from assistant.cleaning import to_timestamp
-from assistant.ingest import Problem
-from assistant.models import Article
-from assistant.web.fetch import Fetched, Fetcher, FetchError, FetchStats, Validators
-from assistant.web.parse import Link, ParseError, feed_links, kind_of, page_article, sitemap_links
+from assistant.ingestion.files import Problem
+from assistant.ingestion.web.fetch import Fetched, Fetcher, FetchError, FetchStats, Validators
+from assistant.ingestion.web.parse import Link, ParseError, feed_links, kind_of, page_article, sitemap_links
+from assistant.records import Article
+from assistant.text import to_timestamp
 
 MAX_SITEMAP_DEPTH = 2  # a sitemap index of sitemap indexes, no deeper
 

@@ -351,7 +351,7 @@ def make_chat_model(settings: Settings) -> ChatModel:
     if settings.llm_model:
         path = Path(settings.llm_model).expanduser()
     else:
-        from assistant.local_model import bundled_model
+        from assistant.backends.bundled_model import bundled_model
 
         path = bundled_model(settings.cache_dir)
     return LocalModel(
