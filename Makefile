@@ -34,12 +34,13 @@ browser:
 	command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null \
 		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 
-test: install browser
+test: install browser lint
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check assistant tests bench
 	$(BIN)/ruff format --check assistant tests bench
+	$(BIN)/mypy
 
 # the performance suite (see README, Performance); each prints JSON and writes bench/results/NAME.json
 BENCHMARKS ?= startup ask concurrent_ask serve retrieval incremental indexing memory

@@ -6,6 +6,7 @@ import re
 import sys
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from dateutil import parser as dateparser
 
@@ -23,7 +24,7 @@ def tokenize(text: str) -> list[str]:
 
 
 @cache
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")

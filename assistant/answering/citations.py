@@ -104,7 +104,7 @@ class ClaimChecker:
         held = support(claim.text, cited, self.context, self.question)
         if held.holds:
             keep = [n for n in claim.cites if n in held.passages or self._partly_holds(claim.text, cited, n)]
-            corrected = tuple((n, None) for n in claim.cites if n not in keep)
+            corrected: tuple[tuple[int, int | None], ...] = tuple((n, None) for n in claim.cites if n not in keep)
             return _rewritten(sentence, claim, tuple(keep), held, corrected)
         anywhere = support(claim.text, self.candidates, self.context, self.question)
         if anywhere.holds and _clearly_better(anywhere, held):

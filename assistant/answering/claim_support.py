@@ -355,14 +355,14 @@ def support(
         unnamed = {
             name
             for name in names - lent - seated
-            if not held(name_anchors.get(name, _Anchor(name, frozenset())), lambda p, name=name: name in p.stems)
+            if not held(name_anchors.get(name, _Anchor(name, frozenset())), _has_stem(name))
         }
         missing = {
             n
             for n in wanted_numbers
             if n not in lent_numbers
             and _bare(n) not in lent_numbers
-            and not held(number_anchors.get(n, _Anchor(n, frozenset())), lambda p, n=n: _has_number(p, n))
+            and not held(number_anchors.get(n, _Anchor(n, frozenset())), _holds_number(n))
         }
         # the negations of the pieces that hold a real part of the claim, not of one added for its "not"
         carrying = [p for p in pieces if share(p.stems) >= CARRIES]
@@ -399,3 +399,11 @@ def support(
 
 def _has_number(piece: Candidate, number: str) -> bool:
     return number in piece.numbers or _bare(number) in piece.numbers
+
+
+def _has_stem(stem: str) -> Callable[[Candidate], bool]:
+    return lambda piece: stem in piece.stems
+
+
+def _holds_number(number: str) -> Callable[[Candidate], bool]:
+    return lambda piece: _has_number(piece, number)

@@ -138,8 +138,9 @@ class Assistant:
         """
         started = time.perf_counter()
         asked = in_context(question, history)
-        passages = self.retrieve(asked, top_k, filters)
-        answer = self.answer(asked, passages, on_text, retrieval_s=time.perf_counter() - started)
+        screened = self.screen(asked)  # a question the index cannot answer is not searched for
+        passages = [] if screened[0] else self.retrieve(asked, top_k, filters)
+        answer = self.answer(asked, passages, on_text, retrieval_s=time.perf_counter() - started, screened=screened)
         return answer.model_copy(update={"question": question}) if asked != question else answer
 
     def answer(
@@ -148,11 +149,12 @@ class Assistant:
         retrieved_passages: list[Passage],
         on_text: TextSink | None = None,
         retrieval_s: float = 0.0,
+        screened: tuple[str, str] | None = None,
     ) -> Answer:
-        """Answer `question` from passages already retrieved for it."""
+        """Answer `question` from passages already retrieved for it (`screened`: what `screen` said of it)."""
         sink = on_text or (lambda text: None)
         started = time.perf_counter() - retrieval_s
-        reason, note = self.screen(question)
+        reason, note = screened or self.screen(question)
         if reason:
             retrieved_passages = []
         passages = select_evidence(question, retrieved_passages, self.embedder, self.settings.max_evidence_sentences)

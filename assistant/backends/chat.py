@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from assistant.errors import BackendError, ConfigError, ModelError
 from assistant.settings import DEFAULT_OPENAI_LLM_MODEL, Settings
@@ -175,7 +175,11 @@ def _chat_text(llama: Any, messages: Messages) -> str:
     """The prompt `messages` make by the model's chat template, the reply's start included."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    return Jinja2ChatFormatter(**_template(llama))(messages=messages).prompt
+    template = _template(llama)
+    formatter = Jinja2ChatFormatter(
+        template["template"], eos_token=template["eos_token"], bos_token=template["bos_token"]
+    )
+    return formatter(messages=cast(Any, messages)).prompt
 
 
 def _template(llama: Any) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class LocalEmbedder:
         self.threads = threads
 
     @cached_property
-    def _session(self):  # type: ignore[no-untyped-def]
+    def _session(self) -> Any:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -57,7 +57,7 @@ class LocalEmbedder:
         return onnxruntime.InferenceSession(str(minilm_files()[0]), options, providers=["CPUExecutionProvider"])
 
     @cached_property
-    def _tokenizer(self):  # type: ignore[no-untyped-def]
+    def _tokenizer(self) -> Any:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(minilm_files()[1]))
@@ -94,7 +94,7 @@ class LocalEmbedder:
 class OpenAIEmbedder:
     """Embeddings from any OpenAI-compatible `/embeddings` endpoint."""
 
-    def __init__(self, model: str, client: object, batch_size: int = 128) -> None:
+    def __init__(self, model: str, client: Any, batch_size: int = 128) -> None:
         self.model = model
         self.model_id = f"openai:{model}"
         self.client = client
@@ -106,9 +106,7 @@ class OpenAIEmbedder:
         rows: list[list[float]] = []
         for begin in range(0, len(texts), self.batch_size):
             try:
-                response = self.client.embeddings.create(  # type: ignore[attr-defined]
-                    model=self.model, input=texts[begin : begin + self.batch_size]
-                )
+                response = self.client.embeddings.create(model=self.model, input=texts[begin : begin + self.batch_size])
             except openai.OpenAIError as error:
                 from assistant.backends.chat import describe_openai_error
 

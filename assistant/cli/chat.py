@@ -8,6 +8,8 @@ from assistant.cli.console import err, out
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from assistant.answering.followup import Turn
     from assistant.records import Answer
 
@@ -46,11 +48,11 @@ def chat(
                 return
             continue
         try:
-            answer = streamed(
-                lambda show, line=line: assistant.ask(
-                    line, top_k=top_k, filters=filters, on_text=show, history=session.history
-                )
-            )
+
+            def ask(show: Callable[[str], None], question: str = line) -> Answer:
+                return assistant.ask(question, top_k=top_k, filters=filters, on_text=show, history=session.history)
+
+            answer = streamed(ask)
         except KeyboardInterrupt:
             err.print("[yellow]answer stopped[/]")
             continue

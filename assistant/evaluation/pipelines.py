@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from assistant.answering.citations import is_refusal
 from assistant.answering.qa import REFUSAL, Assistant
 from assistant.backends.chat import ChatModel, Messages
-from assistant.records import Answer, Chunk, Passage, Retrieved
+from assistant.records import Answer, Article, Chunk, Passage, Retrieved
 from assistant.settings import Settings
 
 RETRIEVE_DEPTH = 20  # chunks retrieved per question for the Hits@k curve
@@ -122,9 +122,9 @@ class LangChainBaseline:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         from assistant.backends.embeddings import make_embedder
-        from assistant.ingestion.files import Problem, load_articles
+        from assistant.ingestion.files import load_articles
 
-        embeddings = _LangChainEmbeddings(make_embedder(self.settings))
+        embeddings = _langchain_embeddings(make_embedder(self.settings))
         done = self.folder / "complete"
         store = Chroma("baseline", embedding_function=embeddings, persist_directory=str(self.folder))
         if done.is_file():
@@ -137,7 +137,7 @@ class LangChainBaseline:
                 metadata={"doc_id": article.doc_id, "title": article.title, "source": article.source},
             )
             for article in load_articles([self.corpus])
-            if not isinstance(article, Problem)
+            if isinstance(article, Article)
         ]
         chunks = splitter.split_documents(documents)
         for begin in range(0, len(chunks), 1000):
@@ -199,14 +199,15 @@ class LangChainBaseline:
         )
 
 
-class _LangChainEmbeddings:
+def _langchain_embeddings(embedder: Any) -> Any:
     """Our embedder behind LangChain's `Embeddings` interface."""
+    from langchain_core.embeddings import Embeddings
 
-    def __init__(self, embedder: Any) -> None:
-        self.embedder = embedder
+    class OurEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed(texts).tolist()
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed(texts).tolist()
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed([text])[0].tolist()
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed([text])[0].tolist()
+    return OurEmbeddings()

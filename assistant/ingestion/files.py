@@ -203,7 +203,7 @@ def html_article(html: str, doc_id: str) -> Article:
     )
     if document is None:
         return Article(doc_id=doc_id, text="")
-    data = document.as_dict()
+    data = document if isinstance(document, dict) else document.as_dict()
     # trafilatura separates paragraphs with one newline; make them blank-line separated
     body, found_date = strip_boilerplate(normalise_whitespace((data.get("text") or "").replace("\n", "\n\n")))
     return _article(
@@ -231,11 +231,11 @@ def _load_jsonl(path: Path, limit: int) -> Iterator[Article | Problem]:
                 yield Problem(f"{path}:{number}", f"line over the {limit / 1e6:g} MB limit of one article")
             elif raw.strip():
                 found = True
-                text = decode(raw)
-                if text is None:
+                line = decode(raw)
+                if line is None:
                     yield Problem(f"{path}:{number}", "binary content, not text")
                 else:
-                    yield from _load_records([(number, text)], path, jsonl=True)
+                    yield from _load_records([(number, line)], path, jsonl=True)
         if not found:
             yield Problem(str(path), "empty file")
 

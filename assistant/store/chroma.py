@@ -36,7 +36,7 @@ class EmbeddedChroma:
         collection = client.get_or_create_collection("chunks", embedding_function=None, metadata=SPACE)
         # Chroma keeps a store open (files, vector index in memory) while any client of it is: close this
         # one when the collection goes, so a long-running reader lets go of segments it no longer uses
-        weakref.finalize(collection, client.close)
+        weakref.finalize(collection, client.close)  # type: ignore[attr-defined]  # chromadb 1.x clients have close(); ClientAPI omits it
         return collection
 
     def drop(self, name: str) -> None:

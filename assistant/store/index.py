@@ -24,7 +24,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -453,7 +453,7 @@ class Index:
             found += [(int(row), float(cosine)) for row, cosine in zip(rows, cosines, strict=True) if self.alive[row]]
         return sorted(found, key=lambda hit: -hit[1])[:n]
 
-    def outlet_rows(self, outlets: Sequence[str]) -> np.ndarray:
+    def outlet_rows(self, outlets: Collection[str]) -> np.ndarray:
         """The rows of these (lower-cased) outlets, in order: a slice of each segment per outlet."""
         parts = []
         for offset, segment in zip(self.offsets, self.segments, strict=False):
@@ -499,9 +499,11 @@ class Index:
             local = rows[bounds[position] : bounds[position + 1]] - self.offsets[position]
             if not len(local):
                 continue
-            matrix, query = (
-                (segment.projected, project(vector, segment.projection)) if projected else (segment.vectors, vector)
-            )
+            if projected:
+                assert segment.projection is not None  # only a projected segment's rows are asked for so
+                matrix, query = segment.projected, project(vector, segment.projection)
+            else:
+                matrix, query = segment.vectors, vector
             first, last = int(local[0]), int(local[-1]) + 1
             if last - first <= 2 * len(local):
                 span = np.concatenate(

@@ -146,7 +146,7 @@ class Fetcher:
             if status.code >= 500:  # the site may be down or shielding itself: ask nothing of it
                 host.robots_error = f"robots.txt answered {status}: nothing fetched from the site"
                 return
-            parser.allow_all = True
+            parser.parse([])  # no rules: everything allowed
         except FetchError as error:  # unreachable: the pages would fail the same way
             host.robots_error = str(error)
             return
