@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, ConfigDict, Field
+
+# A progress callback: (event, count). Indexing: "article", "embedded", and for URLs "fetched",
+# "cached", "failed"; evaluation: "total" announces, "done" advances.
+Progress = Callable[[str, int], None]
 
 
 class _Model(BaseModel):

@@ -14,7 +14,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
 DEFAULT_OPENAI_LLM_MODEL = "gpt-4o-mini"
 

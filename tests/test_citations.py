@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.answering.citations import ClaimChecker, claims, is_refusal, resolve
+from assistant.answering.checked_stream import REFUSAL, CheckedStream
+from assistant.answering.citations import ClaimChecker, claims, is_refusal
 from assistant.answering.markers import drop_invalid_markers, parse_markers
-from assistant.answering.qa import REFUSAL, _AnswerStream
-from assistant.records import Chunk, Passage
+from assistant.records import Chunk, Citation, Passage
 
 
 def test_parse_markers() -> None:
@@ -38,7 +38,7 @@ def passage(text: str, start: int, evidence: list[tuple[int, int]]) -> Passage:
 def test_a_citation_quotes_the_best_matching_evidence_sentence_with_article_offsets() -> None:
     text = "Turkey opened its airbase. The US would welcome Russia's interest in fighting the group. Spain stays."
     spans = [(0, 26), (27, 88), (89, 101)]
-    citations = resolve("The US said it would welcome Russia's interest [1].", [passage(text, 500, spans)])
+    citations = streamed_citations("The US said it would welcome Russia's interest [1].", [passage(text, 500, spans)])
     (citation,) = citations
     assert citation.quote == "The US would welcome Russia's interest in fighting the group."
     assert (citation.char_start, citation.char_end) == (527, 588)
@@ -70,7 +70,7 @@ def passages_of(*texts: str) -> list[Passage]:
 
 def stream(pieces: list[str], passages: list[Passage]) -> tuple[str, str, list[int], bool, list[str]]:
     shown: list[str] = []
-    editor = _AnswerStream(passages, shown.append)
+    editor = CheckedStream(passages, shown.append)
     snapshots = []
     for piece in pieces:
         editor.feed(piece)
@@ -153,7 +153,7 @@ def test_any_answer_over_any_article_quotes_exact_article_slices(article: str, a
         Passage(chunk=chunk, title="T", source="S", evidence=sentence_spans(chunk.text)[:3]) for chunk in chunks[:6]
     ]
     text, _ = drop_invalid_markers("".join(answer), set(range(1, len(passages) + 1)))
-    for citation in resolve(text, passages):
+    for citation in streamed_citations(text, passages):
         assert article[citation.char_start : citation.char_end] == citation.quote
         assert 1 <= citation.n <= len(passages)
 
@@ -174,7 +174,7 @@ def test_sentences_without_a_marker_rest_on_the_next_marker_and_are_quoted_from_
         "The Incirlik airbase was used in the July 15 coup attempt by rogue soldiers. "
         "It was reopened to US flights shortly afterward [1]. It was a long day for everyone."
     )
-    editor = _AnswerStream(passages_of(INCIRLIK, UN), lambda text: None)
+    editor = CheckedStream(passages_of(INCIRLIK, UN), lambda text: None)
     for word in answer.split(" "):
         editor.feed(word + " ")
     editor.finish()
@@ -184,7 +184,7 @@ def test_sentences_without_a_marker_rest_on_the_next_marker_and_are_quoted_from_
     assert [item.claim.text for item in editor.checked if item.uncited] == ["It was a long day for everyone."]
 
     wrong = "The Incirlik airbase was closed for good in 2019. It was reopened to US flights shortly afterward [1]."
-    editor = _AnswerStream(passages_of(INCIRLIK, UN), lambda text: None)
+    editor = CheckedStream(passages_of(INCIRLIK, UN), lambda text: None)
     editor.feed(wrong)
     editor.finish()
     assert [item.claim.text for item in editor.checked if item.unsupported] == [
@@ -203,3 +203,12 @@ def test_a_passage_kept_as_a_second_source_is_not_verified_unless_its_quote_hold
     checked = checker.check("The new committees first met in Moscow on Thursday [1][2].")
     assert checked.held and checked.claim.cites == (1, 2)  # the second keeps its marker, as a partial source
     assert {c.n: c.verified for c in checker.citations([checked])} == {1: True, 2: False}
+
+
+def streamed_citations(answer: str, passages: list[Passage]) -> list[Citation]:
+    """The citations of `answer` as `ask` makes them: fed to the checked stream a few characters at a time."""
+    editor = CheckedStream(passages, lambda text: None)
+    for start in range(0, len(answer), 7):
+        editor.feed(answer[start : start + 7])
+    editor.finish()
+    return editor.checker.citations(editor.checked)

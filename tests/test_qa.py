@@ -172,7 +172,7 @@ def test_a_seat_of_government_stands_for_its_country(sample_settings: Settings, 
     model = ScriptedModel("Washington would welcome Russia's interest in taking the fight to Islamic State [1].")
     assistant = Assistant(sample_settings, embedder=local_embedder, chat_model=model)
     answer = assistant.ask("What did Washington say about Russia's interest in fighting the militants?")
-    assert assistant.not_in_index("What did Washington say?") == ""
+    assert assistant.screen("What did Washington say?") == ("", "")
     assert "None of the sources mentions" not in model.prompts[0][1]["content"]
     assert not answer.refused and answer.unsupported_sentences == [] and answer.citations[0].verified
     assert "US State Department" in answer.citations[0].quote

@@ -129,10 +129,6 @@ class ClaimChecker:
         own = support(claim, [c for c in cited if c.n == n], self.context, self.question)
         return not own.missing_numbers and own.score >= 0.66 * HOLDS_AT
 
-    def check_answer(self, answer: str) -> list[CheckedClaim]:
-        """`check` for every sentence of a finished answer."""
-        return [self.check(sentence) for sentence in _sentences(answer.strip()) if sentence.strip()]
-
     def citations(self, checked: list[CheckedClaim]) -> list[Citation]:
         """One citation per cited passage, with the sentences of it that hold the claims citing it."""
         passages = self.passages
@@ -245,12 +241,6 @@ def _context(passage: Passage) -> Context:
         except ValueError:
             date = passage.published_at[:10]
     return Context(passage.title, passage.source, date)
-
-
-def resolve(answer: str, passages: list[Passage], question: str = "") -> list[Citation]:
-    """The citations of a finished answer, each quoting the sentences of its passage that hold its claims."""
-    checker = ClaimChecker(passages, question)
-    return checker.citations(checker.check_answer(answer))
 
 
 # A first sentence like these is a refusal whatever it cites...

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,8 @@ from assistant.evaluation.judge import Judge
 from assistant.evaluation.pipelines import CachedChatModel, LangChainBaseline, OurPipeline, Pipeline
 from assistant.evaluation.questions import Question, load_questions
 from assistant.evaluation.runner import run, summarise
+from assistant.records import Progress
 from assistant.settings import Settings
-
-Progress = Callable[[str, int], None]  # (stage, count): "total" announces, "done" advances
 
 
 def corpus_workspace(settings: Settings, corpus: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from assistant.errors import IndexMismatchError, InputError
 from assistant.ingestion.chunking import chunk_article
 from assistant.ingestion.files import FileDone, Problem, load_articles, unexpected
 from assistant.ingestion.web import Fetcher, Kept, WebReport, WebSource
-from assistant.records import Article, Chunk
+from assistant.records import Article, Chunk, Progress
 from assistant.settings import Settings
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
 from assistant.store.segment import SegmentWriter
@@ -29,8 +29,6 @@ __all__ = ["BuildReport", "build_index", "index_status", "remove_sources"]
 
 EMBED_BATCH_CHUNKS = 256  # chunks embedded and stored per step: bounds memory on big corpora
 RACY_NS = 2_000_000_000  # a file modified less than this before it was read is read again next build
-
-Progress = Callable[[str, int], None]  # (event, count): "article", "embedded"; for URLs "fetched", "cached", "failed"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from assistant.answering.qa import Assistant
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, BackendError, IndexMismatchError, IndexMissingError, InputError
 from assistant.records import Answer, Article, Passage
-from assistant.server.engine import Busy, Engine, Question
+from assistant.server.engine import Busy, Engine, QueuedQuestion
 from assistant.settings import Settings
 from assistant.store import index_status
 
@@ -51,8 +51,8 @@ class AskRequest(_Retrieval):
     history: list[Turn] = Field(default_factory=list, max_length=20, description="The conversation so far.")
     stream: bool = Field(False, description="Server-Sent Events: `text` deltas, `citations`, then `done`.")
 
-    def as_question(self) -> Question:
-        return Question(self.question, self.top_k, self.filters(), self.history)
+    def as_question(self) -> QueuedQuestion:
+        return QueuedQuestion(self.question, self.top_k, self.filters(), self.history)
 
 
 _STATUS = {Busy: 503, InputError: 422, IndexMissingError: 503, IndexMismatchError: 503, BackendError: 502}

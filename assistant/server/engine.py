@@ -38,7 +38,7 @@ class Stopped(Exception):
 
 
 @dataclass(frozen=True)
-class Question:
+class QueuedQuestion:
     """A question and the options it is asked with."""
 
     text: str
@@ -73,7 +73,7 @@ class Engine:
             self._admitted -= 1
 
     def ask(
-        self, question: Question, on_text: Any = None, admitted: bool = False, stop: threading.Event | None = None
+        self, question: QueuedQuestion, on_text: Any = None, admitted: bool = False, stop: threading.Event | None = None
     ) -> Answer:
         """Answer in this thread once it is this question's turn; `Busy` if the queue is full."""
         if not admitted:
@@ -94,19 +94,19 @@ class Engine:
             self._leave()
         return answer.model_copy(update={"timings": {**answer.timings, "queue_s": round(wait, 3)}})
 
-    def start(self, question: Question) -> AnswerStream:
+    def start(self, question: QueuedQuestion) -> AnswerEvents:
         """Admit `question` (`Busy` if the queue is full) and answer it in a worker thread, streaming events."""
         self._admit()
-        return AnswerStream(self, question, asyncio.get_running_loop())
+        return AnswerEvents(self, question, asyncio.get_running_loop())
 
 
-class AnswerStream:
+class AnswerEvents:
     """An answer being generated in a worker thread, as events for the event loop that started it.
 
     ("text", delta) as the answer is written, then ("done", Answer) or ("error", message).
     """
 
-    def __init__(self, engine: Engine, question: Question, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, engine: Engine, question: QueuedQuestion, loop: asyncio.AbstractEventLoop) -> None:
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._loop = loop
         self._stop = threading.Event()

@@ -11,7 +11,7 @@ published) unless `prune`; a URL that fails keeps what it gave before.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -19,12 +19,10 @@ from typing import Any
 from assistant.ingestion.files import Problem
 from assistant.ingestion.web.fetch import Fetched, Fetcher, FetchError, FetchStats, Validators
 from assistant.ingestion.web.parse import Link, ParseError, feed_links, kind_of, page_article, sitemap_links
-from assistant.records import Article
+from assistant.records import Article, Progress
 from assistant.text import to_timestamp
 
 MAX_SITEMAP_DEPTH = 2  # a sitemap index of sitemap indexes, no deeper
-
-Progress = Callable[[str, int], None]  # ("fetched" | "cached" | "failed", count)
 
 
 @dataclass(frozen=True)
