@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import string
 from functools import cache
 from pathlib import Path
 
+from assistant.disk import sha256_of
 from assistant.errors import ModelError
 
 # In a wheel the prompts sit inside the package; in a source checkout, beside it.
@@ -39,6 +39,6 @@ def verified_file(path: Path, sha256: str) -> Path:
     """`path`, if its content has the expected SHA-256."""
     if not path.is_file():
         raise ModelError(f"model file missing: {path}")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+    if sha256_of(path) != sha256:
         raise ModelError(f"model file {path} does not match its SHA-256: reinstall its package")
     return path

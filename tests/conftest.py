@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.backends.chat import Messages
 from assistant.backends.embeddings import LocalEmbedder
 from assistant.ingestion.indexer import build_index
 from assistant.settings import Settings
@@ -104,3 +105,22 @@ def assert_whole(index) -> None:  # type: ignore[no-untyped-def]
         live_docs |= {segment.articles[a]["doc_id"] for a in np.asarray(segment.article_of_row)[kept]}
     assert live_docs == set(index.articles)
     assert len(index.alive) == index.bm25.rows == int(index.offsets[-1])
+
+
+class ScriptedModel:
+    """A chat model that streams the replies it was given, in order, and keeps the prompts it got."""
+
+    model_id = "scripted"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.prompts: list[Messages] = []
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        self.prompts.append(messages)
+        reply = self.replies.pop(0)
+        for start in range(0, len(reply), 7):
+            yield reply[start : start + 7]
+
+    def count_tokens(self, messages: Messages) -> int | None:
+        return sum(len(m["content"].split()) for m in messages)

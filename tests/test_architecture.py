@@ -10,7 +10,7 @@ import assistant
 PACKAGE = Path(assistant.__file__).parent
 # lowest first: a module imports from its own layer or lower ones (and, with the cycle test, no loop)
 LAYERS = [
-    {"errors", "settings", "records", "text", "resources"},
+    {"errors", "settings", "records", "text", "disk", "resources"},
     {"backends", "store"},
     {"ingestion", "confidence"},
     {"answering"},

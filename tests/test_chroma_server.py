@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from chroma_server import ChromaServer, TokenProxy
-from conftest import DAESH, SAMPLES, assert_whole
-from test_qa import ScriptedModel
+from conftest import DAESH, SAMPLES, ScriptedModel, assert_whole
 
 from assistant.answering.qa import Assistant
 from assistant.errors import BackendError

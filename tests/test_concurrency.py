@@ -68,7 +68,7 @@ def test_two_builds_at_once_both_complete_one_after_the_other(settings: Settings
 def test_readers_during_a_build_see_the_old_or_the_new_index(
     settings: Settings, tmp_path: Path, local_embedder, command: list[str]
 ) -> None:
-    from test_qa import ScriptedModel
+    from conftest import ScriptedModel
 
     corpus = tmp_path / "corpus"
     old = write_corpus(corpus, "old")

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DAESH
-from test_qa import ScriptedModel
+from conftest import DAESH, ScriptedModel
 
 from assistant.answering.qa import REFUSAL, Assistant
 from assistant.backends.chat import Messages

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DAESH, SAMPLES, assert_whole
-from test_qa import ScriptedModel
+from conftest import DAESH, SAMPLES, ScriptedModel, assert_whole
 
 from assistant.answering.qa import Assistant
 from assistant.ingestion.indexer import build_index, index_status

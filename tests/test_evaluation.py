@@ -114,7 +114,7 @@ def test_quote_metrics() -> None:
 
 
 def test_the_judge_reads_its_verdict_and_hides_citation_markers() -> None:
-    from test_qa import ScriptedModel
+    from conftest import ScriptedModel
 
     from assistant.evaluation.judge import Judge
 

@@ -2,48 +2,53 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
+from pathlib import Path
 
-from conftest import DAESH
+from conftest import DAESH, ScriptedModel
 
+import assistant
 from assistant.answering.qa import REFUSAL, Assistant
 from assistant.backends.chat import Messages
 from assistant.resources import load_prompt, prompt_dir
 from assistant.settings import Settings
 
 
-class ScriptedModel:
-    model_id = "scripted"
+def test_prompt_placeholders_are_exactly_those_the_code_substitutes() -> None:
+    """Every `$name` of every `prompts/*.txt` is substituted by the code, and every keyword the code passes is one."""
+    used: dict[str, set[str]] = {}  # prompt -> the keywords the code substitutes in it
+    for path in Path(assistant.__file__).parent.rglob("*.py"):
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            loaded = {  # variables a prompt is loaded into, in this function
+                node.targets[0].id: _prompt_name(node.value)
+                for node in ast.walk(function)
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and _prompt_name(node.value)
+            }
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Attribute):
+                    continue
+                name = _prompt_name(node.value) or (isinstance(node.value, ast.Name) and loaded.get(node.value.id))
+                if name and node.attr == "template":  # used whole (the system turn)
+                    used.setdefault(name, set())
+                if name and node.attr == "substitute":
+                    calls = [c for c in ast.walk(function) if isinstance(c, ast.Call) and c.func is node]
+                    used.setdefault(name, set()).update(k.arg for c in calls for k in c.keywords if k.arg)
+    assert set(used) == {p.stem for p in prompt_dir().glob("*.txt")}  # no prompt unused, none missing
+    for name, keywords in used.items():
+        template = load_prompt(name)
+        found = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)} - {None}
+        assert found == keywords, name
 
-    def __init__(self, *replies: str) -> None:
-        self.replies = list(replies)
-        self.prompts: list[Messages] = []
 
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        self.prompts.append(messages)
-        reply = self.replies.pop(0)
-        for start in range(0, len(reply), 7):
-            yield reply[start : start + 7]
-
-    def count_tokens(self, messages: Messages) -> int | None:
-        return sum(len(m["content"].split()) for m in messages)
-
-
-def test_prompt_templates_use_only_known_placeholders() -> None:
-    expected = {
-        "system": set(),
-        "question": {"sources", "question"},
-        "source": {"n", "title", "source", "date", "text"},
-        "judge": {"question", "gold", "answer"},
-        "unknown_name": {"name"},
-    }
-    for name, placeholders in expected.items():
-        found = {
-            m.group("named") or m.group("braced")
-            for m in load_prompt(name).pattern.finditer(load_prompt(name).template)
-        }
-        assert found - {None} == placeholders, name
-    assert {p.stem for p in prompt_dir().glob("*.txt")} == set(expected)
+def _prompt_name(node: ast.AST) -> str | None:
+    """NAME of a `load_prompt("NAME")` call."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_prompt" and node.args:
+        first = node.args[0]
+        return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+    return None
 
 
 def test_answer_keeps_valid_citations_and_drops_invented_ones(sample_settings: Settings, local_embedder) -> None:

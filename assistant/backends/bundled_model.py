@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from assistant.disk import replacing, sha256_of
 from assistant.errors import ModelError
 from assistant.resources import package_file
 
@@ -41,7 +40,7 @@ def bundled_model(cache_dir: Path) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target.with_suffix(".lock"))):  # two first runs at once assemble it once
-        if target.is_file() and _sha256(target) == MODEL_SHA256:
+        if target.is_file() and sha256_of(target) == MODEL_SHA256:
             stamp.write_text(json.dumps(_fingerprint(target)))
             return target
         _assemble(part_paths(), target)
@@ -51,28 +50,14 @@ def bundled_model(cache_dir: Path) -> Path:
 
 def _assemble(parts: list[Path], target: Path) -> None:
     digest = hashlib.sha256()
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            for part in parts:
-                with part.open("rb") as source:
-                    while block := source.read(1 << 22):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != MODEL_SHA256:
+    with replacing(target, binary=True) as out:
+        for part in parts:
+            with part.open("rb") as source:
+                while block := source.read(1 << 22):
+                    digest.update(block)
+                    out.write(block)
+        if digest.hexdigest() != MODEL_SHA256:  # raised inside: the target is left as it was
             raise ModelError("the bundled model's parts do not add up to the expected SHA-256: reinstall them")
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while block := source.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fingerprint(path: Path) -> dict[str, object]:

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from assistant.disk import replacing
 from assistant.errors import BackendError, ConfigError, ModelError
 from assistant.settings import DEFAULT_OPENAI_LLM_MODEL, Settings
 
@@ -221,10 +222,9 @@ def _restore_prefix(llama: Any, prefix: list[int], state_dir: Path) -> None:
     llama.eval(prefix)
     saved = llama.save_state()
     state_dir.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
     # the logits of the prefix are never used (the rest of the prompt refreshes them): keep one row
-    np.savez(temporary, state=np.frombuffer(saved.llama_state, dtype=np.uint8), scores=saved.scores[-1:])
-    os.replace(temporary, path)
+    with replacing(path, binary=True) as out:
+        np.savez(out, state=np.frombuffer(saved.llama_state, dtype=np.uint8), scores=saved.scores[-1:])
 
 
 def _llama_state(llama: Any, tokens: list[int], scores: Any, state: bytes) -> Any:

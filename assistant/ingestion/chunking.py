@@ -29,7 +29,7 @@ def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSpli
     )
 
 
-def chunk_article(article: Article, chunk_size: int = 800, chunk_overlap: int = 150) -> list[Chunk]:
+def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     """Split an article; each chunk's offsets slice back to its exact text."""
     chunks: list[Chunk] = []
     cursor = 0

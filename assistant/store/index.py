@@ -20,10 +20,8 @@ MAX_SEGMENTS, the smallest are merged into one (cost: their size).
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.disk import write_atomically
 from assistant.errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from assistant.store.bm25 import BM25, top_indices
 from assistant.store.chroma import ChunkStore, EmbeddedChroma, chunk_store
@@ -79,13 +78,8 @@ class Manifest:
         _atomic_write(path, json.dumps(self.__dict__, ensure_ascii=False))
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
+def _atomic_write(path: Path, text: str) -> None:  # a function of its own: the crash tests stop around it
+    write_atomically(path, text)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.disk import write_atomically
 from assistant.store.bm25 import Postings
 from assistant.store.chroma import ChunkStore
 from assistant.text import TOKENIZER, tokenize
@@ -262,13 +263,8 @@ def project(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
 
 def _durable_write(path: Path, text: str) -> None:
     """Write `path` whole and flush it, and everything written before it, to disk."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
     for written in path.parent.glob("*.npy"):  # the row files written before it
         handle = os.open(written, os.O_RDONLY)
         os.fsync(handle)
         os.close(handle)
-    os.replace(temporary, path)
+    write_atomically(path, text)
