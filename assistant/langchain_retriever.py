@@ -34,18 +34,7 @@ class ArticleRetriever(BaseRetriever):
             Document(
                 page_content=passage.chunk.text,
                 id=passage.chunk.chunk_id,
-                metadata={
-                    "chunk_id": passage.chunk.chunk_id,
-                    "doc_id": passage.chunk.doc_id,
-                    "title": passage.title,
-                    "source": passage.source,
-                    "published_at": passage.published_at,
-                    "url": passage.url,
-                    "char_start": passage.chunk.char_start,
-                    "char_end": passage.chunk.char_end,
-                    "score": passage.score,
-                    "similarity": passage.similarity,
-                },
+                metadata=passage.of_article() | {"score": passage.score, "similarity": passage.similarity},
             )
             for passage in self.assistant.retrieve(query, self.top_k, self.filters)
         ]

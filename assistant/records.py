@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.text import to_timestamp
 
 # A progress callback: (event, count). Indexing: "article", "embedded", and for URLs "fetched",
 # "cached", "failed"; evaluation: "total" announces, "done" advances.
@@ -15,16 +18,46 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Article(_Model):
+class ArticleFields(_Model):
+    """An article's metadata, as every record that carries it (article, passage) holds it."""
+
+    title: str = ""
+    source: str = ""  # the outlet
+    published_at: str | None = None  # ISO 8601
+    url: str = ""
+
+    def article_fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ArticleFields.model_fields}
+
+    @staticmethod
+    def stored_fields(stored: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of an article's metadata as the store keeps it (with a chunk, or in a segment's list)."""
+        return {name: stored[name] for name in ArticleFields.model_fields if stored.get(name) is not None}
+
+
+class Article(ArticleFields):
     """A cleaned article: `text` is what chunk offsets and quotes refer to."""
 
     doc_id: str
     text: str
-    title: str = ""
-    source: str = ""
-    published_at: str | None = None  # ISO 8601
-    url: str = ""
     path: str = ""  # where it was read from
+
+    def chunk_metadata(self, chunk: Chunk) -> dict[str, Any]:
+        """What the store keeps beside each chunk: the article's fields, the outlet lower-cased and
+        the date as a timestamp to filter on, the chunk's offsets (Chroma takes no None)."""
+        metadata = {"doc_id": self.doc_id, **self.article_fields(), "source_lc": self.source.lower()}
+        metadata |= {"char_start": chunk.char_start, "char_end": chunk.char_end}
+        if (timestamp := to_timestamp(self.published_at)) is not None:
+            metadata["published_ts"] = timestamp
+        return {key: value for key, value in metadata.items() if value is not None}
+
+    def entry(self, digest: str) -> dict[str, Any]:
+        """The article in its segment's list: its fields, content hash and path."""
+        return {"doc_id": self.doc_id, "hash": digest, "path": self.path, **self.article_fields()}
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any], text: str) -> Article:
+        return cls(doc_id=entry["doc_id"], text=text, **ArticleFields.stored_fields(entry))
 
 
 class Chunk(_Model):
@@ -37,18 +70,39 @@ class Chunk(_Model):
     char_end: int
 
 
-class Passage(_Model):
+class Passage(ArticleFields):
     """A retrieved chunk with its article's metadata and its retrieval scores."""
 
     chunk: Chunk
-    title: str = ""
-    source: str = ""
-    published_at: str | None = None
-    url: str = ""
     score: float = 0.0  # fused score
     similarity: float | None = None  # dense cosine similarity
     keyword_score: float | None = None  # BM25
     evidence: list[tuple[int, int]] = Field(default_factory=list)  # sentences given to the LLM, chunk offsets
+
+    @classmethod
+    def from_stored(
+        cls,
+        chunk_id: str,
+        text: str,
+        metadata: Mapping[str, Any],
+        score: float,
+        similarity: float | None,
+        keyword_score: float | None,
+    ) -> Passage:
+        """A chunk as the store gives it back: its text and the metadata `Article.chunk_metadata` made."""
+        chunk = Chunk(
+            chunk_id=chunk_id,
+            doc_id=metadata["doc_id"],
+            text=text,
+            char_start=metadata["char_start"],
+            char_end=metadata["char_end"],
+        )
+        fields = ArticleFields.stored_fields(metadata)
+        return cls(chunk=chunk, score=score, similarity=similarity, keyword_score=keyword_score, **fields)
+
+    def of_article(self) -> dict[str, Any]:
+        """The chunk's place and its article's fields, flat (as LangChain's metadata and citations want them)."""
+        return {**self.chunk.model_dump(exclude={"text"}), **self.article_fields()}
 
 
 class Quote(_Model):

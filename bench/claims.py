@@ -92,9 +92,7 @@ def articles() -> list[Article]:
 
 
 def passage(article: Article, chunk: Chunk) -> Passage:
-    return Passage(
-        chunk=chunk, title=article.title, source=article.source, published_at=article.published_at, url=article.url
-    )
+    return Passage(chunk=chunk, **article.article_fields())
 
 
 def sentences(chunk: Chunk) -> list[str]:

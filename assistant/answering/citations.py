@@ -163,11 +163,8 @@ class ClaimChecker:
                 Citation(
                     n=n,
                     doc_id=passage.chunk.doc_id,
-                    title=passage.title,
-                    source=passage.source,
-                    published_at=passage.published_at,
-                    url=passage.url,
                     chunk_id=passage.chunk.chunk_id,
+                    **passage.article_fields(),
                     char_start=parts[0].char_start,
                     char_end=parts[0].char_end,
                     quote=parts[0].text,

@@ -7,14 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import Any
 
 import numpy as np
 
 from assistant.answering.mentions import mentioned_dates, mentioned_sources
 from assistant.backends.embeddings import Embedder
 from assistant.errors import InputError
-from assistant.records import Chunk, Passage
+from assistant.records import Passage
 from assistant.store import Index
 from assistant.store.bm25 import top_indices
 from assistant.text import parse_date, to_timestamp
@@ -129,7 +128,17 @@ def retrieve(
             cosine = float(index.vector(row) @ query)
         if cosine < min_similarity:
             continue
-        passages.append(_passage(cid, text, metadata, fused[row], cosine, keyword_score.get(row)))
+        bm25 = keyword_score.get(row)
+        passages.append(
+            Passage.from_stored(
+                cid,
+                text,
+                metadata,
+                score=round(fused[row], 6),
+                similarity=round(cosine, 4),
+                keyword_score=None if bm25 is None else round(bm25, 4),
+            )
+        )
         if len(passages) == top_k:
             break
     return passages
@@ -183,24 +192,3 @@ def plan_searches(question: str, filters: Filters, sources: Iterable[str]) -> li
 
 
 _DAY = timedelta(days=1)  # publication dates in a question may be a day off in UTC
-
-
-def _passage(
-    cid: str, text: str, metadata: dict[str, Any], score: float, similarity: float, keyword: float | None
-) -> Passage:
-    return Passage(
-        chunk=Chunk(
-            chunk_id=cid,
-            doc_id=metadata["doc_id"],
-            text=text,
-            char_start=metadata["char_start"],
-            char_end=metadata["char_end"],
-        ),
-        title=metadata.get("title", ""),
-        source=metadata.get("source", ""),
-        published_at=metadata.get("published_at"),
-        url=metadata.get("url", ""),
-        score=round(score, 6),
-        similarity=round(similarity, 4),
-        keyword_score=None if keyword is None else round(keyword, 4),
-    )

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from assistant.answering.citations import is_refusal
 from assistant.answering.qa import REFUSAL, Assistant
 from assistant.backends.chat import ChatModel, Messages
-from assistant.records import Answer, Article, Chunk, Passage, Retrieved
+from assistant.records import Answer, Article, ArticleFields, Chunk, Passage, Retrieved
 from assistant.settings import Settings
 
 RETRIEVE_DEPTH = 20  # chunks retrieved per question for the Hits@k curve
@@ -156,9 +156,8 @@ class LangChainBaseline:
                     char_start=0,
                     char_end=len(doc.page_content),
                 ),
-                title=doc.metadata.get("title", ""),
-                source=doc.metadata.get("source", ""),
                 score=float(-distance),
+                **ArticleFields.stored_fields(doc.metadata),
             )
             for rank, (doc, distance) in enumerate(results)
         ]

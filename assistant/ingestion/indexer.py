@@ -23,7 +23,6 @@ from assistant.settings import Settings
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
 from assistant.store.segment import SegmentWriter
 from assistant.store.sources import attribution, carried_files, carried_web, is_under, is_url, normalise
-from assistant.text import to_timestamp
 
 __all__ = ["BuildReport", "build_index", "index_status", "remove_sources"]
 
@@ -68,23 +67,6 @@ def article_hash(article: Article, manifest: Manifest) -> str:
         manifest.chunk_overlap,
     ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "doc_id": article.doc_id,
-        "title": article.title,
-        "source": article.source,
-        "source_lc": article.source.lower(),
-        "url": article.url,
-        "char_start": chunk.char_start,
-        "char_end": chunk.char_end,
-    }
-    if article.published_at:
-        metadata["published_at"] = article.published_at
-    if (timestamp := to_timestamp(article.published_at)) is not None:
-        metadata["published_ts"] = timestamp
-    return metadata
 
 
 def build_index(
@@ -410,21 +392,11 @@ class _Builder:
         for article, digest, _ in self.pending:
             if article.doc_id in self.live:  # a changed article: its old version goes
                 self._delete(article.doc_id)
-            self.writer.add_article(
-                {
-                    "doc_id": article.doc_id,
-                    "hash": digest,
-                    "path": article.path,
-                    "title": article.title,
-                    "source": article.source,
-                    "published_at": article.published_at,
-                    "url": article.url,
-                }
-            )
+            self.writer.add_article(article.entry(digest))
         self.writer.add(
             [chunk.chunk_id for _, chunk in chunks],
             [chunk.text for _, chunk in chunks],
-            [chunk_metadata(article, chunk) for article, chunk in chunks],
+            [article.chunk_metadata(chunk) for article, chunk in chunks],
             vectors,
         )
         self.report.chunks_embedded += len(chunks)

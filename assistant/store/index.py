@@ -360,14 +360,7 @@ class Index:
         for metadata, document in pieces:  # chunks overlap; text between them is whitespace
             start = metadata["char_start"]
             text = text[:start].ljust(start) + document
-        return Article(
-            doc_id=doc_id,
-            text=text,
-            title=entry.get("title") or "",
-            source=entry.get("source") or "",
-            published_at=entry.get("published_at"),
-            url=entry.get("url") or "",
-        )
+        return Article.from_entry(entry, text)
 
     # --- the rows ------------------------------------------------------------------
     @cached_property
