@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assistant.answering.claim_support import HOLDS_AT, Candidate, Context, Support, support
-from assistant.answering.injection import safe_spans
+from assistant.answering.injection import safe_sentences
 from assistant.answering.markers import MARKER, marker_numbers
 from assistant.records import Citation, Passage, Quote
-from assistant.text import sentence_spans, tokenize
+from assistant.text import tokenize
 
 # The end of a sentence, with the markers that follow its full stop.
 # Not after an initial or a title: "the U.S. State Department", "Mr. Smith".
@@ -223,7 +223,7 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
     for n, passage in enumerate(passages, 1):
         text = passage.chunk.text
         shown = set(passage.evidence)
-        for span in safe_spans(text, sentence_spans(text)) or [(0, len(text))]:
+        for span in safe_sentences(text) or [(0, len(text))]:
             result.append(Candidate(n, span, text[span[0] : span[1]], shown=not shown or span in shown))
     return result
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.answering.injection import safe_spans
+from assistant.answering.injection import safe_sentences
 from assistant.backends.embeddings import Embedder
 from assistant.records import Passage
-from assistant.text import sentence_spans, tokenize
+from assistant.text import tokenize
 
 
 def select_evidence(
@@ -24,9 +24,7 @@ def select_evidence(
 ) -> list[Passage]:
     """The passages that hold chosen sentences, each with `evidence` set, in retrieval order."""
     candidates = [
-        (number, span)
-        for number, passage in enumerate(passages)
-        for span in safe_spans(passage.chunk.text, sentence_spans(passage.chunk.text))
+        (number, span) for number, passage in enumerate(passages) for span in safe_sentences(passage.chunk.text)
     ]
     if not candidates:
         return []

@@ -9,8 +9,10 @@ markers the model could copy as citations.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.answering.markers import MARKER
+from assistant.text import sentence_spans
 
 _SPECIAL_TOKEN = re.compile(r"<\|[\w\s-]{1,40}\|>|</?s>")
 _AI = r"(?:ai|a\.i\.|assistants?|chatbots?|language models?|llms?|models?|ai systems?|bots?)"
@@ -59,6 +61,13 @@ def safe_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]
             kept.append((piece_start, boundary.start()))
             piece_start = boundary.end()
     return kept
+
+
+@lru_cache(maxsize=64)
+def safe_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    """The sentences of a passage that may reach the prompt and be quoted: split and filtered once
+    per passage, for the evidence choice and the citation check alike."""
+    return tuple(safe_spans(text, sentence_spans(text)))
 
 
 def neutralise(text: str) -> str:
