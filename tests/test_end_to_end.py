@@ -127,3 +127,22 @@ def test_the_probe_leaves_the_answer_as_it_would_be_without_it(
         sample_settings.model_copy(update={"confidence": False}), embedder=local_embedder, chat_model=local_llm
     ).ask(question)
     assert probed.answer == plain.answer and "p_sufficient" in probed.signals and plain.signals == {}
+    assert {"first_logprob", "min_logprob", "max_entropy"} <= probed.signals.keys()
+
+
+def test_the_answers_token_probabilities_are_read_as_it_is_written_and_change_nothing(local_llm) -> None:
+    """Read as each token is chosen, they leave the answer as it is; read again in one pass over the
+    answer's tokens (a cached reply), they come out the same."""
+    messages = [
+        {"role": "system", "content": "You answer in one short sentence."},
+        {"role": "user", "content": "Which city is the capital of Turkey?"},
+    ]
+    streamed = "".join(local_llm.stream(messages, 24))
+    live = local_llm.token_stats()
+    plain = local_llm._llama.create_chat_completion(messages=messages, max_tokens=24, temperature=0.0)
+    assert streamed == plain["choices"][0]["message"]["content"] and "Ankara" in streamed
+    assert live is not None and live["min_logprob"] <= live["first_logprob"] <= 0 < live["max_entropy"]
+    again = local_llm.token_stats(messages, streamed)
+    assert again is not None
+    for name, value in live.items():
+        assert abs(again[name] - value) < 0.05 * max(1.0, abs(value)), (name, live, again)

@@ -193,7 +193,7 @@ class Assistant:
         text, removed = stream.finish()
         timings["generation_s"] = time.perf_counter() - generation_started
         if self.settings.confidence and not stream.refused:
-            signals |= after_answer(stream.checked)
+            signals |= after_answer(stream.checked, self.chat_model)
         timings["total_s"] = time.perf_counter() - started
         update = {
             "timings": _rounded(timings),

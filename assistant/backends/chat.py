@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -66,6 +67,7 @@ class LocalModel:
         self.lock_timeout = lock_timeout
         self.model_id = f"local:{path.name}"
         self._prefixes: dict[tuple[str, str], list[int]] = {}  # first message -> fixed prompt prefix
+        self._token_stats: TokenStats | None = None
 
     @cached_property
     def _llama(self) -> Any:
@@ -132,16 +134,62 @@ class LocalModel:
         return float(p_yes / (p_yes + p_no))
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        """The answer, piece by piece; its tokens' probabilities are read as they are chosen (`token_stats`)."""
+        from llama_cpp import LogitsProcessorList
+
         llama = self._llama  # loaded outside the lock: loading does not compete for the cores
+        steps = TokenSteps()
+        self._token_stats = None
         with self._turn():
             if self.state_dir is not None:
                 _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
+
+            def read(input_ids: Any, scores: Any) -> Any:  # called before each token is chosen; changes nothing
+                steps.add(_last_logits(llama))
+                return scores
+
             response = llama.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stream=True,
+                logits_processor=LogitsProcessorList([read]),
             )
             for part in response:
                 if text := part["choices"][0]["delta"].get("content"):
                     yield text
+        self._token_stats = steps.stats()
+
+    def token_stats(self, messages: Messages | None = None, text: str | None = None) -> TokenStats | None:
+        """The probabilities of the last streamed answer's tokens; or, given `messages` and the `text`
+        answered to them before (a cached reply), read again in one forward pass over its tokens."""
+        if messages is None or text is None:
+            return self._token_stats
+        import numpy as np
+
+        llama = self._llama
+        prompt = list(llama.tokenize(_chat_text(llama, messages).encode(), add_bos=False, special=True))
+        answer = list(llama.tokenize(text.encode(), add_bos=False, special=False))[: llama.n_batch]
+        if not answer:
+            return None
+        steps = TokenSteps()
+        with self._turn():
+            if self.state_dir is not None:
+                _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
+            shared = llama.longest_token_prefix(llama._input_ids, prompt[:-1])
+            llama.n_tokens = shared
+            llama.eval(prompt[shared:])
+            steps.add(_last_logits(llama))
+            start = llama.n_tokens
+            llama._ctx.kv_cache_seq_rm(-1, start, -1)
+            llama._batch.set_batch(batch=answer[:-1], n_past=start, logits_all=True)
+            llama._ctx.decode(llama._batch)
+            rows = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=((len(answer) - 1) * llama.n_vocab(),))
+            for row in rows.reshape(len(answer) - 1, -1):
+                steps.add(row)
+            llama.input_ids[start : start + len(answer) - 1] = answer[:-1]
+            llama.n_tokens = start + len(answer) - 1
+        return steps.stats()
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
@@ -170,6 +218,40 @@ class LocalModel:
             yield
         finally:
             lock.release()
+
+
+TokenStats = dict[str, float]
+
+
+class TokenSteps:
+    """What the model's distribution said at each token of an answer: the log-probability of its
+    likeliest token (the one greedy decoding takes) and its entropy, in nats."""
+
+    def __init__(self) -> None:
+        self.top: list[float] = []
+        self.entropy: list[float] = []
+
+    def add(self, logits: Any) -> None:
+        import numpy as np
+
+        shifted = logits - logits.max()
+        weights = np.exp(shifted)
+        total = float(weights.sum())
+        self.top.append(-math.log(total))  # log-softmax of the largest logit
+        self.entropy.append(math.log(total) - float(weights @ shifted) / total)
+
+    def stats(self) -> TokenStats | None:
+        """`first_logprob`, `min_logprob` and `max_entropy` over the answer's tokens; None for no token."""
+        if not self.top:
+            return None
+        return {"first_logprob": self.top[0], "min_logprob": min(self.top), "max_entropy": max(self.entropy)}
+
+
+def _last_logits(llama: Any) -> Any:
+    """The logits the context computed for its last token (`Llama.scores` is stale without logits_all)."""
+    import numpy as np
+
+    return np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
 
 
 def _chat_text(llama: Any, messages: Messages) -> str:

@@ -7,7 +7,12 @@ Before the answer (known before its first token, so a refusal can be decided the
 - `top_similarity`: the best passage's cosine similarity to the question;
 - `names_held`: the share of the question's names the passages shown mention.
 After it:
-- `held_share`: the share of the answer's cited claims the claim checker holds.
+- `first_logprob`, `min_logprob`, `max_entropy`: the answer's own tokens, read as they are chosen
+  (the embedded model; an OpenAI-compatible server's answer stream gives none): the log-probability
+  of its first token and of its least likely one, and the highest entropy of the model's
+  distribution over the next token along the answer;
+- `held_share`: the share of the answer's cited claims the claim checker holds (read, not modelled:
+  AUROC 0.52 alone).
 
 Tried and dropped: `p_true`, the model's P(Yes) to "Is every claim of your answer stated in
 the sources?" after its answer (AUROC 0.578 alone on 148 dev answers, about what
@@ -57,7 +62,9 @@ def before_answer(model: ChatModel, messages: Messages, question: str, passages:
     return signals
 
 
-def after_answer(checked: Sequence[CheckedClaim]) -> Signals:
-    """The signals of the finished answer."""
+def after_answer(checked: Sequence[CheckedClaim], model: ChatModel) -> Signals:
+    """The signals of the finished answer: its tokens' probabilities (where the model gives them), the checker's."""
     cited = [item for item in checked if item.support is not None]
-    return {"held_share": sum(item.held for item in cited) / len(cited) if cited else 0.0}
+    signals = {"held_share": sum(item.held for item in cited) / len(cited) if cited else 0.0}
+    read = getattr(model, "token_stats", None)
+    return signals | (read() or {}) if read is not None else signals

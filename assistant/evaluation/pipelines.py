@@ -39,6 +39,7 @@ class CachedChatModel:
         self.folder = folder
         self.hit = False
         self._tokens: int | None = None
+        self._token_stats: dict[str, float] | None = None
 
     def _path(self, messages: Messages, max_tokens: int) -> Path:
         key = json.dumps([self.model_id, messages, max_tokens], sort_keys=True)
@@ -46,11 +47,16 @@ class CachedChatModel:
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         path = self._path(messages, max_tokens)
+        read_again = getattr(self.inner, "token_stats", None)
         if path.is_file():
             self.hit = True
             cached = json.loads(path.read_text())
             self._tokens = cached.get("prompt_tokens")
             yield cached["text"]
+            if "token_stats" not in cached and read_again is not None:  # a reply cached before they were read
+                cached["token_stats"] = read_again(messages, cached["text"])
+                path.write_text(json.dumps(cached))
+            self._token_stats = cached.get("token_stats")
             return
         self.hit = False
         pieces = []
@@ -58,8 +64,13 @@ class CachedChatModel:
             pieces.append(piece)
             yield piece
         self._tokens = self.inner.count_tokens(messages)
+        self._token_stats = read_again() if read_again is not None else None
         self.folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"text": "".join(pieces), "prompt_tokens": self._tokens}))
+        reply = {"text": "".join(pieces), "prompt_tokens": self._tokens, "token_stats": self._token_stats}
+        path.write_text(json.dumps(reply))
+
+    def token_stats(self) -> dict[str, float] | None:
+        return self._token_stats
 
     def count_tokens(self, messages: Messages) -> int | None:
         return self._tokens
