@@ -48,8 +48,10 @@ class Logistic:
     def fit(cls, features: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[bool]) -> Logistic:
         """Ridge-penalised logistic regression (Newton's method) on standardised features."""
         x = np.array([[row.get(f, np.nan) for f in features] for row in rows], dtype=float)
-        mean = np.nanmean(x, axis=0)
-        scale = np.nanstd(x, axis=0)
+        seen = ~np.isnan(x)
+        count = np.maximum(seen.sum(axis=0), 1)
+        mean = np.where(seen, x, 0.0).sum(axis=0) / count  # a signal no answer had: mean 0, scale 1, no weight
+        scale = np.sqrt(np.where(seen, (x - mean) ** 2, 0.0).sum(axis=0) / count)
         scale[scale == 0] = 1.0
         x = np.nan_to_num((x - mean) / scale)  # missing: the mean
         x = np.hstack([np.ones((len(x), 1)), x])
