@@ -247,7 +247,8 @@ def test_requests_to_one_site_are_paced_and_a_few_run_at_once(web: WebServer) ->
 
     for n in range(6):
         web.routes[f"/p{n}"] = Route(b"<html><body><p>x</p></body></html>", delay=0.3)
-    with Fetcher(delay=0.1, connections=3) as fetcher, ThreadPoolExecutor(6) as pool:
+    settings = Settings(fetch_delay=0.1, fetch_connections=3)
+    with Fetcher.of(settings) as fetcher, ThreadPoolExecutor(6) as pool:
         list(pool.map(fetcher.get, [f"{web.url}/p{n}" for n in range(6)]))
     arrivals = sorted(r.at for r in web.requests if r.path.startswith("/p"))
     # 0.1 s apart as they leave; arrivals carry a few ms of thread wake-up and send jitter (unpaced: ~0)

@@ -19,7 +19,7 @@ def select_evidence(
     question: str,
     passages: list[Passage],
     embedder: Embedder,
-    max_sentences: int = 8,
+    max_sentences: int,
     per_passage: int = 3,
 ) -> list[Passage]:
     """The passages that hold chosen sentences, each with `evidence` set, in retrieval order."""

@@ -73,7 +73,7 @@ class _Host:
 class Fetcher:
     """Fetches URLs with one `httpx.Client`: at most `connections` at once, `delay` seconds apart per host."""
 
-    def __init__(self, timeout: float = 20.0, max_mb: float = 10.0, delay: float = 0.5, connections: int = 4) -> None:
+    def __init__(self, timeout: float, max_mb: float, delay: float, connections: int) -> None:  # `of(settings)`
         self.timeout, self.limit, self.delay, self.connections = timeout, int(max_mb * 1_000_000), delay, connections
         self.client = httpx.Client(
             headers={"User-Agent": USER_AGENT},
