@@ -120,6 +120,31 @@ def test_a_confident_answer_and_a_doubtful_one(sample_settings: Settings, local_
     assert unsure.signals["p_sufficient"] == 0.0
 
 
+class TokenModel(ProbedModel):
+    """A scripted model that also tells its answer's token probabilities, as the embedded one does."""
+
+    def __init__(self, stats: dict[str, float], *replies: str) -> None:
+        super().__init__(0.8, *replies)
+        self.stats = stats
+
+    def token_stats(self) -> dict[str, float]:
+        return self.stats
+
+
+def test_the_answers_own_token_probabilities_move_its_confidence(sample_settings: Settings, local_embedder) -> None:
+    """With the shipped model: an answer whose tokens the model was sure of scores above one it hesitated on."""
+    sure = {"first_logprob": -0.05, "min_logprob": -0.4, "max_entropy": 1.2}
+    hesitant = {"first_logprob": -1.8, "min_logprob": -2.5, "max_entropy": 4.0}
+    answers = [
+        Assistant(sample_settings, embedder=local_embedder, chat_model=TokenModel(stats, CLAIM)).ask(DAESH)
+        for stats in (sure, hesitant)
+    ]
+    assert sure.items() <= answers[0].signals.items()
+    assert answers[0].confidence > answers[1].confidence
+    assert not answers[0].low_confidence and answers[1].low_confidence  # the shipped doubt threshold acts
+    assert load_model().doubt_below > 0
+
+
 def test_confidence_can_be_turned_off(sample_settings: Settings, local_embedder) -> None:
     settings = sample_settings.model_copy(update={"confidence": False})
     model = ProbedModel(0.0, CLAIM)

@@ -21,7 +21,11 @@ import numpy as np
 from assistant.errors import ConfigError, InputError
 
 BEFORE = ("p_sufficient", "top_similarity", "names_held")
-AFTER = ("p_sufficient", "first_logprob", "min_logprob", "max_entropy")
+AFTER = (
+    "p_sufficient",
+    "first_logprob",
+    "max_entropy",
+)  # min_logprob read, not modelled: beside max_entropy it takes the wrong sign
 FITTED = Path(__file__).with_name("fitted.json")
 MAX_FALSE_REFUSALS = 0.05  # of the correct answers made with the evidence, refused at the default threshold
 MAX_FALSE_DOUBTS = 0.20  # ... shown as low confidence
@@ -181,7 +185,7 @@ def validate(records: Sequence[dict[str, Any]], folds: int = 5) -> tuple[dict[st
     rows = _fittable(records)
     labels = [bool(r["correct"]) for r in rows]
     found: dict[str, Any] = {"answers": len(rows), "correct": sum(labels)}
-    for feature in dict.fromkeys((*BEFORE, *AFTER, "held_share")):
+    for feature in dict.fromkeys((*BEFORE, *AFTER, "min_logprob", "held_share")):  # those read, modelled or not
         having = [(r["signals"][feature], y) for r, y in zip(rows, labels, strict=True) if feature in r["signals"]]
         found[f"auroc_{feature}"] = auroc([s for s, _ in having], [y for _, y in having]) if having else None
     fold_of = [zlib.crc32(str(r.get("id")).encode()) % folds for r in rows]  # a question's answers together

@@ -10,7 +10,8 @@ After it:
 - `first_logprob`, `min_logprob`, `max_entropy`: the answer's own tokens, read as they are chosen
   (the embedded model; an OpenAI-compatible server's answer stream gives none): the log-probability
   of its first token and of its least likely one, and the highest entropy of the model's
-  distribution over the next token along the answer;
+  distribution over the next token along the answer (alone, on 148 dev answers: AUROC 0.668, 0.631,
+  and 0.678 for the lower the better);
 - `held_share`: the share of the answer's cited claims the claim checker holds (read, not modelled:
   AUROC 0.52 alone).
 
