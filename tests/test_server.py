@@ -123,6 +123,69 @@ def test_bad_requests_are_422_with_a_message(sample_settings: Settings, local_em
         assert bad_date.status_code == 422 and "not a date" in bad_date.json()["detail"]
 
 
+def test_a_body_over_the_cap_is_413_and_every_response_carries_the_security_headers(
+    sample_settings: Settings, local_embedder
+) -> None:
+    """A 2 MB question is turned away before the model sees it, announced or streamed in chunks; the page
+    may run only its own script and style."""
+    model = SlowModel()
+    with Server(sample_settings, model, local_embedder) as server, httpx.Client(base_url=server.url) as http:
+        big = http.post("/v1/ask", json={"question": "x" * 2_000_000})
+        assert big.status_code == 413 and big.json()["detail"] == "the request body is over 1 MB"
+
+        def pieces() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield b'{"question": "'
+            for _ in range(20):
+                yield b"x" * 100_000
+            yield b'"}'
+
+        streamed = http.post("/v1/ask", content=pieces(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413 and model.prompts == []
+        page = http.get("/")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "content-security-policy" in http.get("/v1/index").headers
+        for response in (page, big, http.get("/static/app.js"), http.get("/docs")):
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["referrer-policy"] == "no-referrer"
+        assert http.post("/v1/ask", json={"question": DAESH}).status_code == 200  # and it still answers
+
+
+HOSTILE = """<script>window.pwned = "title"</script> Harbour <img src=x onerror="window.pwned = 'title img'">
+
+The harbour authority said fees would rise by 4 percent next year <script>window.pwned = "text"</script>.
+An inspector added that <img src=x onerror="window.pwned = 'text img'"> ships must now book a berth.
+"""
+
+
+def test_an_article_holding_markup_shows_as_text_in_the_browser_and_runs_nothing(
+    tmp_path: Path, local_embedder
+) -> None:
+    """Title and text with <script> and <img onerror>: the page shows them as characters; none runs."""
+    from playwright.sync_api import sync_playwright
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "harbour.txt").write_text(HOSTILE)
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index([tmp_path / "corpus"], settings, embedder=local_embedder)
+    model = SlowModel("The harbour authority said fees would rise by 4 percent next year [1].")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with Server(settings, model, local_embedder) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(server.url)
+        page.fill("#question", "What did the harbour authority say about fees?")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".turn .cite", timeout=60_000)
+        page.click(".turn .cite")
+        page.wait_for_selector("#source-text mark")
+        shown = page.inner_text("#source-panel")
+        assert "<script>" in shown and "onerror" in shown  # the markup is text, not elements
+        assert page.evaluate("typeof window.pwned") == "undefined"  # nothing ran
+        assert page.locator("#source-panel script, #source-panel img, .turn script, .turn img").count() == 0
+        browser.close()
+
+
 def test_a_streamed_answer_is_text_then_citations_then_done(sample_settings: Settings, local_embedder) -> None:
     with Server(sample_settings, SlowModel(), local_embedder) as server, httpx.Client(base_url=server.url) as http:
         with http.stream("POST", "/v1/ask", json={"question": DAESH, "stream": True}) as response:

@@ -22,6 +22,7 @@ from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, BackendError, IndexMismatchError, IndexMissingError, InputError
 from assistant.records import Answer, Article, Passage
 from assistant.server.engine import Busy, Engine, QueuedQuestion
+from assistant.server.guard import Guard
 from assistant.settings import Settings
 from assistant.store import index_status
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         docs_url="/docs",
     )
     app.state.engine = engine
+    app.add_middleware(Guard)
 
     @app.exception_handler(AssistantError)
     async def known_error(request: Request, error: AssistantError) -> JSONResponse:
