@@ -1,7 +1,7 @@
-"""`[n]` citation markers: parse them, drop invalid ones, and resolve them to quotes.
+"""Each claim of an answer checked against the sentences its `[n]` markers cite: kept, re-pointed or
+flagged, and quoted.
 
-Pure functions, no model: the answer text and the retrieved passages are all
-they need.
+No model: the answer text and the passages of its prompt are all it needs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from assistant.answering.claim_support import HOLDS_AT, Candidate, Context, Support, support
 from assistant.answering.injection import safe_sentences
-from assistant.answering.markers import MARKER, marker_numbers
+from assistant.answering.markers import MARKER, parse_markers
 from assistant.records import Citation, Passage, Quote
 from assistant.text import tokenize
 
@@ -38,7 +38,7 @@ def claims(answer: str) -> list[Claim]:
     for sentence in _sentences(answer.strip()):
         if not sentence.strip():
             continue
-        cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in marker_numbers(m)))
+        cites = tuple(parse_markers(sentence))
         text = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
         text = re.sub(r"[,;:]+([.!?][\"'”’)]*)$", r"\1", text)  # "group, [2]." -> "group."
         if text.strip(" .") or cites:
@@ -207,7 +207,7 @@ def _claim(sentence: str) -> Claim:
     found = claims(sentence)
     if len(found) == 1:
         return found[0]
-    cites = tuple(dict.fromkeys(n for m in MARKER.finditer(sentence) for n in marker_numbers(m)))
+    cites = tuple(parse_markers(sentence))
     return Claim(" ".join(c.text for c in found), cites)
 
 

@@ -12,13 +12,13 @@ def parse_markers(text: str) -> list[int]:
     """Every cited number, in order of first appearance."""
     numbers: list[int] = []
     for match in MARKER.finditer(text):
-        for number in marker_numbers(match):
+        for number in _numbers(match):
             if number not in numbers:
                 numbers.append(number)
     return numbers
 
 
-def marker_numbers(match: re.Match[str]) -> list[int]:
+def _numbers(match: re.Match[str]) -> list[int]:
     """The numbers one marker cites: "[1, 3]" -> [1, 3]."""
     return [int(part) for part in re.split(r"\s*,\s*", match.group(1))]
 
@@ -28,7 +28,7 @@ def drop_invalid_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
     removed: list[int] = []
 
     def keep(match: re.Match[str]) -> str:
-        numbers = marker_numbers(match)
+        numbers = _numbers(match)
         good = [n for n in numbers if n in valid]
         removed.extend(n for n in numbers if n not in valid)
         return "".join(f"[{n}]" for n in good)
