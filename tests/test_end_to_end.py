@@ -142,7 +142,7 @@ def test_the_answers_token_probabilities_are_read_as_it_is_written_and_change_no
     plain = local_llm._llama.create_chat_completion(messages=messages, max_tokens=24, temperature=0.0)
     assert streamed == plain["choices"][0]["message"]["content"] and "Ankara" in streamed
     assert live is not None and live["min_logprob"] <= live["first_logprob"] <= 0 < live["max_entropy"]
-    again = local_llm.token_stats(messages, streamed)
+    again = local_llm.reread_token_stats(messages, streamed)
     assert again is not None
     for name, value in live.items():
         assert abs(again[name] - value) < 0.05 * max(1.0, abs(value)), (name, live, again)

@@ -119,15 +119,9 @@ class LocalModel:
         import numpy as np
 
         llama = self._llama
-        text = _chat_text(llama, messages)
-        tokens = list(llama.tokenize(text.encode(), add_bos=False, special=True))
         with self._turn():
-            if self.state_dir is not None:
-                _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
-            shared = llama.longest_token_prefix(llama._input_ids, tokens[:-1])  # the last token is evaluated
-            llama.n_tokens = shared
-            llama.eval(tokens[shared:])
-            logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),)).copy()
+            self._read_prompt(messages)
+            logits = _last_logits(llama).copy()
         yes, no = (_first_token(llama, word) for word in ("Yes", "No"))
         top = float(max(logits[yes], logits[no]))
         p_yes, p_no = np.exp(float(logits[yes]) - top), np.exp(float(logits[no]) - top)
@@ -160,25 +154,21 @@ class LocalModel:
                     yield text
         self._token_stats = steps.stats()
 
-    def token_stats(self, messages: Messages | None = None, text: str | None = None) -> TokenStats | None:
-        """The probabilities of the last streamed answer's tokens; or, given `messages` and the `text`
-        answered to them before (a cached reply), read again in one forward pass over its tokens."""
-        if messages is None or text is None:
-            return self._token_stats
+    def token_stats(self) -> TokenStats | None:
+        """The probabilities of the last streamed answer's tokens."""
+        return self._token_stats
+
+    def reread_token_stats(self, messages: Messages, text: str) -> TokenStats | None:
+        """The same for `text` answered to `messages` before (a cached reply): one forward pass over its tokens."""
         import numpy as np
 
         llama = self._llama
-        prompt = list(llama.tokenize(_chat_text(llama, messages).encode(), add_bos=False, special=True))
         answer = list(llama.tokenize(text.encode(), add_bos=False, special=False))[: llama.n_batch]
         if not answer:
             return None
         steps = TokenSteps()
         with self._turn():
-            if self.state_dir is not None:
-                _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
-            shared = llama.longest_token_prefix(llama._input_ids, prompt[:-1])
-            llama.n_tokens = shared
-            llama.eval(prompt[shared:])
+            self._read_prompt(messages)
             steps.add(_last_logits(llama))
             start = llama.n_tokens
             llama._ctx.kv_cache_seq_rm(-1, start, -1)
@@ -190,6 +180,17 @@ class LocalModel:
             llama.input_ids[start : start + len(answer) - 1] = answer[:-1]
             llama.n_tokens = start + len(answer) - 1
         return steps.stats()
+
+    def _read_prompt(self, messages: Messages) -> None:
+        """Bring the model to the end of the prompt `messages` make, processing only what it does not share
+        with the tokens already in its cache (the last token is always evaluated, for its logits)."""
+        llama = self._llama
+        tokens = list(llama.tokenize(_chat_text(llama, messages).encode(), add_bos=False, special=True))
+        if self.state_dir is not None:
+            _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
+        shared = llama.longest_token_prefix(llama._input_ids, tokens[:-1])
+        llama.n_tokens = shared
+        llama.eval(tokens[shared:])
 
     @contextmanager
     def _turn(self) -> Iterator[None]:

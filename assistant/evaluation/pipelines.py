@@ -47,14 +47,14 @@ class CachedChatModel:
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         path = self._path(messages, max_tokens)
-        read_again = getattr(self.inner, "token_stats", None)
         if path.is_file():
             self.hit = True
             cached = json.loads(path.read_text())
             self._tokens = cached.get("prompt_tokens")
             yield cached["text"]
-            if "token_stats" not in cached and read_again is not None:  # a reply cached before they were read
-                cached["token_stats"] = read_again(messages, cached["text"])
+            reread = getattr(self.inner, "reread_token_stats", None)
+            if "token_stats" not in cached and reread is not None:  # a reply cached before they were read
+                cached["token_stats"] = reread(messages, cached["text"])
                 path.write_text(json.dumps(cached))
             self._token_stats = cached.get("token_stats")
             return
@@ -64,7 +64,8 @@ class CachedChatModel:
             pieces.append(piece)
             yield piece
         self._tokens = self.inner.count_tokens(messages)
-        self._token_stats = read_again() if read_again is not None else None
+        read = getattr(self.inner, "token_stats", None)
+        self._token_stats = read() if read is not None else None
         self.folder.mkdir(parents=True, exist_ok=True)
         reply = {"text": "".join(pieces), "prompt_tokens": self._tokens, "token_stats": self._token_stats}
         path.write_text(json.dumps(reply))
