@@ -11,7 +11,7 @@ from typing import Any
 from dateutil import parser as dateparser
 
 TOKENIZER = "words-stopwords-snowball-en"  # saved with each segment: another tokenizer means rebuild
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+WORD = re.compile(r"(?u)\b\w\w+\b")  # a word as the tokenizer sees it: two or more word characters
 
 
 def tokenize(text: str) -> list[str]:
@@ -20,7 +20,7 @@ def tokenize(text: str) -> list[str]:
     Interned: the token lists of a whole corpus share one string per word (half the memory).
     """
     stop = _stopwords()
-    return list(map(sys.intern, _stemmer().stemWords([t for t in _TOKEN.findall(text.lower()) if t not in stop])))
+    return list(map(sys.intern, _stemmer().stemWords([t for t in WORD.findall(text.lower()) if t not in stop])))
 
 
 @cache
@@ -40,7 +40,7 @@ def _stopwords() -> frozenset[str]:
 def name_stems(text: str) -> set[str]:
     """Stems of capitalised words; a sentence's first word only if it is not a usual opener ("However")."""
     stems = set()
-    for match in _TOKEN.finditer(text):
+    for match in WORD.finditer(text):
         word = match.group()
         before = text[: match.start()].rstrip()
         first = not before or before[-1] in '.!?:"“'

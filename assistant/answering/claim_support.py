@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from assistant.answering.aliases import mentioned_in, referents
-from assistant.text import name_stems, tokenize
+from assistant.text import WORD, name_stems, tokenize
 
 HOLDS_AT = 0.6  # share of the claim's weighted words the quotes must hold
 NEAR = 3  # words each side of a name or number that the sentence holding it must mostly hold
@@ -42,7 +42,6 @@ _NUMBER_WORDS = {
     )
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_WORD = re.compile(r"(?u)\b\w\w+\b")
 # words that frame an answer rather than state a fact
 _FRAMING = frozenset(tokenize("yes no according article articles report reported reports source sources said says"))
 
@@ -87,7 +86,7 @@ RARE_BELOW = 3.0  # Zipf frequency (3: once per million words) under which a wor
 
 def _rare_stems(text: str) -> set[str]:
     """Stems of the text's rare words ("jailbreak", a name written in lower case): a paraphrase seldom brings one."""
-    return {stem for match in _WORD.finditer(text) if _rare(match.group().lower()) for stem in tokenize(match.group())}
+    return {stem for match in WORD.finditer(text) if _rare(match.group().lower()) for stem in tokenize(match.group())}
 
 
 @cache
@@ -274,7 +273,7 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|outside|across|through
 def _places(claim: str) -> set[str]:
     return {
         stem
-        for match in _WORD.finditer(claim)
+        for match in WORD.finditer(claim)
         if match.group()[0].isupper() and _PLACE_BEFORE.search(claim[: match.start()])
         for stem in tokenize(match.group())
     }

@@ -21,11 +21,8 @@ import numpy as np
 from assistant.errors import ConfigError, InputError
 
 BEFORE = ("p_sufficient", "top_similarity", "names_held")
-AFTER = (
-    "p_sufficient",
-    "first_logprob",
-    "max_entropy",
-)  # min_logprob read, not modelled: beside max_entropy it takes the wrong sign
+# min_logprob is read but not modelled: beside max_entropy its fitted weight takes the wrong sign
+AFTER = ("p_sufficient", "first_logprob", "max_entropy")
 FITTED = Path(__file__).with_name("fitted.json")
 MAX_FALSE_REFUSALS = 0.05  # of the correct answers made with the evidence, refused at the default threshold
 MAX_FALSE_DOUBTS = 0.20  # ... shown as low confidence
