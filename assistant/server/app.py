@@ -5,23 +5,33 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.answering.followup import Turn
 from assistant.answering.qa import Assistant
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, BackendError, IndexMismatchError, IndexMissingError, InputError
+from assistant.mcp.tools import build_server
 from assistant.records import Answer, Article, Passage
-from assistant.server.engine import Busy, Engine, QueuedQuestion
+from assistant.server.chat_completions import chat_router
+from assistant.server.client import problems
+from assistant.server.engine import Busy, Engine, QueuedArchive, QueuedQuestion
 from assistant.server.guard import Guard
 from assistant.settings import Settings
 from assistant.store import index_status
@@ -62,11 +72,17 @@ _STATUS = {Busy: 503, InputError: 422, IndexMissingError: 503, IndexMismatchErro
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The app over `settings`' index; models and index are loaded at start-up."""
     engine = Engine(assistant or Assistant(settings), settings.server_queue)
+    archive = QueuedArchive(engine)
+    agents = build_server(archive)  # MCP at /mcp: one stateless exchange per request
+    # without a token, only loopback Host and Origin headers reach it (DNS rebinding); the token guards it
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False) if settings.server_token else None
+    agents_app = agents.streamable_http_app(stateless_http=True, transport_security=security)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(engine.assistant.prepare)
-        yield
+        async with agents.session_manager.run():
+            yield
 
     app = FastAPI(
         title="assistant",
@@ -82,7 +98,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     async def known_error(request: Request, error: AssistantError) -> JSONResponse:
         status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 500)
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
-        return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
+        return _error(status, str(error), headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _error(error.status_code, error.detail, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return _error(422, jsonable_encoder(error.errors()))
 
     api = APIRouter(prefix="/v1", dependencies=[Depends(_authorised(settings))])
 
@@ -98,14 +122,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @api.post("/search", response_model=list[Passage])
     async def search(body: SearchRequest) -> list[Passage]:
         """The passages most relevant to a query, best first: retrieval only, no model."""
-        engine.assistant.refresh()
-        return await run_in_threadpool(engine.assistant.retrieve, body.query, body.top_k, body.filters())
+        return await run_in_threadpool(archive.retrieve, body.query, body.top_k, body.filters())
 
     @api.get("/articles/{doc_id:path}", response_model=Article)
     async def article(doc_id: str) -> Article:
         """An article's cleaned text and metadata: citations' `char_start`/`char_end` point into `text`."""
-        engine.assistant.refresh()
-        found = await run_in_threadpool(engine.assistant.article, doc_id)
+        found = await run_in_threadpool(archive.article, doc_id)
         if found is None:
             raise HTTPException(404, f"no article {doc_id!r} in the index")
         return found
@@ -120,7 +142,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             "waiting": engine.waiting,
         }
 
+    api.include_router(chat_router(engine))
     app.include_router(api)
+
+    app.router.routes.append(Route("/mcp", _TokenRequired(agents_app, settings), methods=["GET", "POST", "DELETE"]))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, bool]:
@@ -134,18 +159,45 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     return app
 
 
+def _error(status: int, detail: Any, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """An error as FastAPI gives it (`detail`) and as OpenAI's clients read it (`error.message`)."""
+    error = {"message": problems(detail), "type": "invalid_request_error" if status < 500 else "server_error"}
+    return JSONResponse({"detail": detail, "error": error | {"code": status}}, status, headers)
+
+
+_UNAUTHORISED = "a valid bearer token is required"
+
+
+def _has_token(settings: Settings, authorization: str | None) -> bool:
+    """With ASSISTANT_SERVER_TOKEN set, whether `authorization` carries it as a bearer token."""
+    if settings.server_token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    token = settings.server_token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
+
+
 def _authorised(settings: Settings) -> Any:
-    """With ASSISTANT_SERVER_TOKEN set, every API request must carry it as a bearer token."""
-    token = settings.server_token.get_secret_value().encode() if settings.server_token else None
+    """Every API request must carry the token, if one is set."""
 
     def check(authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
-        if token is None:
-            return
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token):
-            raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        if not _has_token(settings, authorization):
+            raise HTTPException(401, _UNAUTHORISED, headers={"WWW-Authenticate": "Bearer"})
 
     return check
+
+
+class _TokenRequired:
+    """An ASGI app (MCP's, outside FastAPI's routing) behind the same token as the API."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _has_token(self.settings, Headers(scope=scope).get("authorization")):
+            await _error(401, _UNAUTHORISED, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def _sse(events: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[str]:

@@ -96,6 +96,13 @@ def _options(filters: Filters | None) -> dict[str, Any]:
     return {"sources": list(filters.sources), "since": filters.since, "until": filters.until}
 
 
+def problems(detail: Any) -> str:
+    """An error's `detail` as one line: FastAPI's validation errors are a list of problems."""
+    if isinstance(detail, str):
+        return detail
+    return "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in detail)
+
+
 def _check(response: httpx.Response, url: str) -> None:
     if response.status_code < 400:
         return
@@ -103,8 +110,7 @@ def _check(response: httpx.Response, url: str) -> None:
         detail = response.json().get("detail", response.text)
     except ValueError:
         detail = response.text
-    if not isinstance(detail, str):  # FastAPI's validation errors: a list of problems
-        detail = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in detail)
+    detail = problems(detail)
     if response.status_code == 404:
         raise LookupError(detail)
     if response.status_code == 401:

@@ -20,7 +20,7 @@ from assistant.answering.followup import Turn
 from assistant.answering.qa import Assistant
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
-from assistant.records import Answer
+from assistant.records import Answer, Article, Passage
 
 log = logging.getLogger("assistant.server")
 
@@ -98,6 +98,25 @@ class Engine:
         """Admit `question` (`Busy` if the queue is full) and answer it in a worker thread, streaming events."""
         self._admit()
         return AnswerEvents(self, question, asyncio.get_running_loop())
+
+
+class QueuedArchive:
+    """`Assistant`'s calls over the engine: an ask waits its turn in the queue (`Busy` when it is full);
+    a search or an article reads the index's latest generation."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        return self.engine.ask(QueuedQuestion(question, top_k, filters or Filters()))
+
+    def retrieve(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        self.engine.assistant.refresh()
+        return self.engine.assistant.retrieve(query, top_k, filters)
+
+    def article(self, doc_id: str) -> Article | None:
+        self.engine.assistant.refresh()
+        return self.engine.assistant.article(doc_id)
 
 
 class AnswerEvents:
