@@ -14,7 +14,7 @@ LAYERS = [
     {"backends", "store"},
     {"ingestion", "confidence"},
     {"answering"},
-    {"cli", "server", "evaluation", "langchain_retriever", "__main__"},
+    {"cli", "server", "mcp", "evaluation", "langchain_retriever", "__main__"},
 ]
 
 

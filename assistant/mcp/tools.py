@@ -9,7 +9,7 @@ from typing import Annotated, Any, Protocol
 from mcp.server.mcpserver import MCPServer, ResourceSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
@@ -45,9 +45,22 @@ _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _ANSWER = {"answer", "refused", "confidence", "low_confidence", "unsupported_sentences"}
 
 
+class _Server(MCPServer):
+    """MCPServer whose argument errors are one line a model can act on ("k: Input should be ...")."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as error:
+            if not isinstance(error.__cause__, ValidationError):
+                raise
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.__cause__.errors())
+            raise ToolError(f"bad arguments to {name}: {problems}") from None
+
+
 def build_server(archive: Archive) -> MCPServer:
     """The MCP server whose tools and resources answer from `archive`."""
-    server: MCPServer = MCPServer("assistant", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _Server("assistant", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool(annotations=_READ_ONLY)
     def search_articles(
