@@ -44,7 +44,7 @@ class _Retrieval(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
+    top_k: int | None = Field(None, ge=1, le=50, strict=True, description="Passages to retrieve.")
     sources: list[str] = Field(default_factory=list, description="Only articles from these outlets.")
     since: str | None = Field(None, description="Only articles published on or after this date (YYYY-MM-DD).")
     until: str | None = Field(None, description="Only articles published on or before this date.")
@@ -60,12 +60,28 @@ class SearchRequest(_Retrieval):
 class AskRequest(_Retrieval):
     question: str = Field(min_length=1, max_length=2000)
     history: list[Turn] = Field(default_factory=list, max_length=20, description="The conversation so far.")
-    stream: bool = Field(False, description="Server-Sent Events: `text` deltas, `citations`, then `done`.")
+    stream: bool = Field(False, strict=True, description="Server-Sent Events: `text` deltas, `citations`, then `done`.")
 
     def as_question(self) -> QueuedQuestion:
         return QueuedQuestion(self.question, self.top_k, self.filters(), self.history)
 
 
+class Problem(BaseModel):
+    """An error: `detail` as FastAPI gives it (a message, or a list of validation problems), `error` as
+    OpenAI's clients read it (`message`, `type`, `code`)."""
+
+    detail: str | list[dict[str, Any]]
+    error: dict[str, Any]
+
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not JSON."},
+    401: {"model": Problem, "description": "No valid bearer token (when ASSISTANT_SERVER_TOKEN is set)."},
+    413: {"model": Problem, "description": "The body is over 1 MB."},
+    422: {"model": Problem, "description": "The request is malformed, or names a date that is not one."},
+    502: {"model": Problem, "description": "The model's server failed."},
+    503: {"model": Problem, "description": "Busy (see Retry-After), or no index yet."},
+}
 _STATUS = {Busy: 503, InputError: 422, IndexMissingError: 503, IndexMismatchError: 503, BackendError: 502}
 
 
@@ -108,7 +124,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         return _error(422, jsonable_encoder(error.errors()))
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(_authorised(settings))])
+    api = APIRouter(prefix="/v1", dependencies=[Depends(_authorised(settings))], responses=_PROBLEMS)
 
     @api.post("/ask", response_model=Answer, responses={200: {"content": {"text/event-stream": {}}}})
     async def ask(body: AskRequest) -> Any:
@@ -124,7 +140,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         """The passages most relevant to a query, best first: retrieval only, no model."""
         return await run_in_threadpool(archive.retrieve, body.query, body.top_k, body.filters())
 
-    @api.get("/articles/{doc_id:path}", response_model=Article)
+    @api.get("/articles/{doc_id:path}", response_model=Article, responses={404: {"model": Problem}})
     async def article(doc_id: str) -> Article:
         """An article's cleaned text and metadata: citations' `char_start`/`char_end` point into `text`."""
         found = await run_in_threadpool(archive.article, doc_id)

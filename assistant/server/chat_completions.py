@@ -54,7 +54,7 @@ class ChatRequest(BaseModel):
 
     model: str = Field(MODEL, description="Ignored: there is one model, `assistant`.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
-    stream: bool = False
+    stream: bool = Field(False, strict=True)
 
     def as_question(self) -> QueuedQuestion:
         """The last message is the question; each earlier user message with the reply after it, a turn."""
