@@ -13,6 +13,8 @@ it into one line on stderr and a non-zero exit.
     └── BackendError          an LLM or embedding server failed or is unreachable
 """
 
+from typing import Any
+
 
 class AssistantError(Exception):
     """Base class of every error meant to reach the user as one line."""
@@ -44,3 +46,10 @@ class ModelError(AssistantError):
 
 class BackendError(AssistantError):
     pass
+
+
+def problems(detail: Any) -> str:
+    """An error's detail as one line: pydantic's (and so FastAPI's) validation errors are a list of problems."""
+    if isinstance(detail, str):
+        return detail
+    return "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in detail)

@@ -12,7 +12,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
 
 from assistant.answering.retrieval import Filters
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, problems
 from assistant.records import Answer, Article, Passage
 
 INSTRUCTIONS = """\
@@ -54,8 +54,7 @@ class _Server(MCPServer):
         except ToolError as error:
             if not isinstance(error.__cause__, ValidationError):
                 raise
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.__cause__.errors())
-            raise ToolError(f"bad arguments to {name}: {problems}") from None
+            raise ToolError(f"bad arguments to {name}: {problems(error.__cause__.errors())}") from None
 
 
 def build_server(archive: Archive) -> MCPServer:

@@ -26,11 +26,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from assistant.answering.followup import Turn
 from assistant.answering.qa import Assistant
 from assistant.answering.retrieval import Filters
-from assistant.errors import AssistantError, BackendError, IndexMismatchError, IndexMissingError, InputError
+from assistant.errors import (
+    AssistantError,
+    BackendError,
+    IndexMismatchError,
+    IndexMissingError,
+    InputError,
+    problems,
+)
 from assistant.mcp.tools import build_server
 from assistant.records import Answer, Article, Passage
 from assistant.server.chat_completions import chat_router
-from assistant.server.client import problems
 from assistant.server.engine import Busy, Engine, QueuedArchive, QueuedQuestion
 from assistant.server.guard import Guard
 from assistant.settings import Settings

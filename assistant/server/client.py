@@ -11,7 +11,7 @@ import httpx
 
 from assistant.answering.followup import Turn
 from assistant.answering.retrieval import Filters
-from assistant.errors import AssistantError, BackendError, InputError
+from assistant.errors import AssistantError, BackendError, InputError, problems
 from assistant.records import Answer, Article, Passage
 
 
@@ -94,13 +94,6 @@ def _reaching(url: str) -> Iterator[None]:
 def _options(filters: Filters | None) -> dict[str, Any]:
     filters = filters or Filters()
     return {"sources": list(filters.sources), "since": filters.since, "until": filters.until}
-
-
-def problems(detail: Any) -> str:
-    """An error's `detail` as one line: FastAPI's validation errors are a list of problems."""
-    if isinstance(detail, str):
-        return detail
-    return "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in detail)
 
 
 def _check(response: httpx.Response, url: str) -> None:
