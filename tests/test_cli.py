@@ -42,7 +42,7 @@ def test_index_build_status_and_incremental_rebuild(tmp_path: Path) -> None:
         (["index", "status"], "no index at"),
         (["ask", "anything"], "no index at"),
         (["index", "rebuild"], "no paths or URLs to index"),
-        (["ask", "x", "--since", "someday"], "--since: not a date"),
+        (["ask", "x", "--since", "someday"], "since: not a date"),
     ],
 )
 def test_known_errors_are_one_line_without_traceback(args: list[str], message: str) -> None:

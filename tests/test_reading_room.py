@@ -83,6 +83,26 @@ def test_ask_and_search_are_thin_clients_of_the_server(served: tuple[str, dict[s
     assert "Traceback" not in down.stderr and len(down.stderr.strip().splitlines()) == 1
 
 
+def test_a_chat_front_end_gets_the_real_models_cited_answer_through_the_openai_sdk(
+    served: tuple[str, dict[str, str]],
+) -> None:
+    import openai
+
+    url, _ = served
+    completion = openai.OpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0).chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": DAESH}]
+    )
+    text, sources = completion.choices[0].message.content.split("\n\nSources\n")
+    citations = completion.model_extra["citations"]
+    assert citations and not completion.model_extra["refused"] and completion.model_extra["confidence"] > 0
+    for citation in citations:
+        assert f"[{citation['n']}]" in text and f"“{citation['quote']}”" in sources
+        with urllib.request.urlopen(f"{url}/v1/articles/{citation['doc_id']}") as response:
+            article = json.load(response)
+        assert article["text"][citation["char_start"] : citation["char_end"]] == citation["quote"]
+    assert any("State Department" in c["quote"] for c in citations)
+
+
 def test_chat_goes_on_from_question_to_follow_up_with_its_commands(served: tuple[str, dict[str, str]]) -> None:
     _, env = served
     lines = [DAESH, "And what did the UN say?", "/sources", "/open", "/reset", "/nonsense", "/quit"]

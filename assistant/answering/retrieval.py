@@ -41,7 +41,7 @@ class Filters:
 
     @classmethod
     def parse(cls, sources: list[str] | None = None, since: str | None = None, until: str | None = None) -> Filters:
-        return cls(tuple(sources or ()), _date_option("--since", since), _date_option("--until", until, end=True))
+        return cls(tuple(sources or ()), _date_option("since", since), _date_option("until", until, end=True))
 
     @property
     def narrows(self) -> bool:
