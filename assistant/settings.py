@@ -68,12 +68,6 @@ class Settings(BaseSettings):
         None, description="Base URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp server)."
     )
     llm_timeout: float = Field(120.0, description="Seconds before an LLM request times out.")
-    llm_reload_after: int = Field(
-        200,
-        ge=0,
-        description="Answers after which the embedded model is reloaded (about 4 s), releasing the memory "
-        "llama.cpp keeps from each generation (about 1 MB); 0: never.",
-    )
     llm_max_retries: int = Field(2, description="Retries of a failed LLM request, with backoff.")
     llm_threads: int | None = Field(None, description="CPU threads of the local LLM (default: all cores).")
     llm_context: int = Field(4096, description="Context window of the local LLM, in tokens.")

@@ -146,16 +146,3 @@ def test_the_answers_token_probabilities_are_read_as_it_is_written_and_change_no
     assert again is not None
     for name, value in live.items():
         assert abs(again[name] - value) < 0.05 * max(1.0, abs(value)), (name, live, again)
-
-
-def test_the_embedded_model_is_reloaded_every_so_many_answers_and_answers_the_same(
-    sample_settings: Settings, local_embedder
-) -> None:
-    assistant = Assistant(sample_settings.model_copy(update={"llm_reload_after": 1}), embedder=local_embedder)
-    first = assistant.ask(DAESH)
-    model = assistant.chat_model
-    loaded = model._llama  # type: ignore[attr-defined]
-    second = assistant.ask(DAESH)
-    assert model._llama is not loaded  # type: ignore[attr-defined]  # let go of, and loaded again
-    assert second.answer == first.answer and second.citations == first.citations
-    model._llama.close()  # type: ignore[attr-defined]

@@ -58,7 +58,6 @@ class LocalModel:
         state_dir: Path | None = None,
         lock_path: Path | None = None,
         lock_timeout: float = 120.0,
-        reload_after: int = 0,
     ) -> None:
         self.path = path
         self.context = context
@@ -66,8 +65,6 @@ class LocalModel:
         self.state_dir = state_dir
         self.lock_path = lock_path
         self.lock_timeout = lock_timeout
-        self.reload_after = reload_after
-        self._answers = 0  # since the model was loaded
         self.model_id = f"local:{path.name}"
         self._prefixes: dict[tuple[str, str], list[int]] = {}  # first message -> fixed prompt prefix
         self._token_stats: TokenStats | None = None
@@ -138,9 +135,6 @@ class LocalModel:
         steps = TokenSteps()
         self._token_stats = None
         with self._turn():
-            if self.reload_after and self._answers >= self.reload_after:
-                llama = self._reload()
-            self._answers += 1
             if self.state_dir is not None:
                 _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
 
@@ -159,15 +153,6 @@ class LocalModel:
                 if text := part["choices"][0]["delta"].get("content"):
                     yield text
         self._token_stats = steps.stats()
-
-    def _reload(self) -> Any:
-        """A fresh model: llama.cpp keeps about 1 MB of each generation until its context is freed
-        (measured in bench/soak.py), so a long-running server lets go of it every `reload_after` answers."""
-        old = self.__dict__.pop("_llama", None)
-        if old is not None:
-            old.close()
-        self._answers = 0
-        return self._llama
 
     def token_stats(self) -> TokenStats | None:
         """The probabilities of the last streamed answer's tokens."""
@@ -463,5 +448,4 @@ def make_chat_model(settings: Settings) -> ChatModel:
         state_dir=settings.cache_dir / "llm-state",
         lock_path=settings.cache_dir / "llm.lock",
         lock_timeout=settings.llm_timeout,
-        reload_after=settings.llm_reload_after,
     )
