@@ -72,7 +72,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, sample_index_dir: Path) -> 
         model.shutdown()
 
 
-def test_every_route_survives_schemathesis_and_the_server_answers_afterwards(served: tuple[str, Path]) -> None:
+def test_every_route_survives_schemathesis_and_the_server_answers_afterwards(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
     url, log = served
     command = [
         *(sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json"),
@@ -82,7 +84,7 @@ def test_every_route_survives_schemathesis_and_the_server_answers_afterwards(ser
         *("--max-examples", str(EXAMPLES), "--workers", "1", "--request-timeout", "30", "--seed", "26"),
         "--no-color",
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)  # its cache: not here
     summary = run.stdout[run.stdout.find("SUMMARY") :]
     print(summary)  # routes, cases, failures: shown with -s
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
