@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, problems
 from assistant.records import Answer, Article, Passage
+from assistant.server.engine import MAX_QUESTION
 
 INSTRUCTIONS = """\
 A private archive of news articles. Use `ask` for a question about what the articles report: it answers
@@ -63,7 +64,7 @@ def build_server(archive: Archive) -> MCPServer:
 
     @server.tool(annotations=_READ_ONLY)
     def search_articles(
-        query: Annotated[str, Field(min_length=1, max_length=2000, description="What to look for.")],
+        query: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION, description="What to look for.")],
         k: Count = None,
         source: Outlets = None,
         since: Since = None,
@@ -80,7 +81,9 @@ def build_server(archive: Archive) -> MCPServer:
 
     @server.tool(annotations=_READ_ONLY)
     def ask(
-        question: Annotated[str, Field(min_length=1, max_length=2000, description="The question, self-contained.")],
+        question: Annotated[
+            str, Field(min_length=1, max_length=MAX_QUESTION, description="The question, self-contained.")
+        ],
         k: Count = None,
         source: Outlets = None,
         since: Since = None,

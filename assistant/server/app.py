@@ -37,7 +37,7 @@ from assistant.errors import (
 from assistant.mcp.tools import build_server
 from assistant.records import Answer, Article, Passage
 from assistant.server.chat_completions import chat_router
-from assistant.server.engine import Busy, Engine, QueuedArchive, QueuedQuestion
+from assistant.server.engine import MAX_QUESTION, Busy, Engine, QueuedArchive, QueuedQuestion
 from assistant.server.guard import Guard
 from assistant.settings import Settings
 from assistant.store import index_status
@@ -60,11 +60,11 @@ class _Retrieval(BaseModel):
 
 
 class SearchRequest(_Retrieval):
-    query: str = Field(min_length=1, max_length=2000)
+    query: str = Field(min_length=1, max_length=MAX_QUESTION)
 
 
 class AskRequest(_Retrieval):
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
     history: list[Turn] = Field(default_factory=list, max_length=20, description="The conversation so far.")
     stream: bool = Field(False, strict=True, description="Server-Sent Events: `text` deltas, `citations`, then `done`.")
 

@@ -21,11 +21,10 @@ from starlette.concurrency import run_in_threadpool
 from assistant.answering.followup import Turn
 from assistant.errors import InputError
 from assistant.records import Answer
-from assistant.server.engine import Engine, QueuedQuestion
+from assistant.server.engine import MAX_QUESTION, Engine, QueuedQuestion
 
 MODEL = "assistant"
 SOURCES = "\n\nSources\n"  # where a reply's list of sources begins: cut from the history it comes back in
-MAX_QUESTION = 2000
 
 
 class TextPart(BaseModel):

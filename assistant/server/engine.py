@@ -23,6 +23,7 @@ from assistant.errors import AssistantError
 from assistant.records import Answer, Article, Passage
 
 log = logging.getLogger("assistant.server")
+MAX_QUESTION = 2000  # characters of a question or query, on every edge (the API, chat completions, MCP)
 
 
 class Busy(AssistantError):
