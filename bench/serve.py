@@ -47,6 +47,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until_up(url: str, server: subprocess.Popen) -> None:
+    """Until the server at `url` answers its health check (an error if it exits first)."""
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=2)
+            return
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"assistant serve exited with code {server.returncode}") from None
+            time.sleep(0.2)
+
+
 def streamed(url: str, question: str, walk_away: bool = False) -> dict[str, Any]:
     """One streamed question: status, client-side first text and total seconds, the server's answer."""
     started = time.perf_counter()
@@ -140,12 +152,7 @@ def main() -> None:
         )
         try:
             started = time.perf_counter()
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/healthz", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_until_up(url, server)
             startup_s = time.perf_counter() - started
             streamed(url, QUESTIONS[0])  # the first answer after start-up
             # each warm run a question not asked before: llama.cpp reuses the state of an identical prompt

@@ -26,7 +26,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +38,7 @@ import psutil
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from measure import BIN, ROOT, emit, percentile, run
-from serve import QUESTIONS, free_port, streamed
+from serve import QUESTIONS, free_port, streamed, wait_until_up
 
 RSS_BOUND_MB = 100
 FD_BOUND = 10
@@ -204,12 +203,7 @@ def main() -> None:
                 [str(BIN / "assistant"), "serve", "--port", str(port)], env={**os.environ, **env}, stderr=output
             )
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/healthz", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_until_up(url, server)
             streamed(url, QUESTIONS[0])  # the first answer: the model's pages are in memory
             start = health(server.pid)
             tally = Tally()

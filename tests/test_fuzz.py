@@ -18,8 +18,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +26,7 @@ import httpx
 import pytest
 from conftest import DAESH
 from test_failing_server import KEY, ScriptedServer
-from test_openai_backend import free_port
+from test_reading_room import assistant_serve
 
 TOKEN = "fuzz-token"
 EXAMPLES = 60  # per route and phase: about 520 requests in all
@@ -49,26 +47,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, sample_index_dir: Path) -> 
         "OPENAI_API_KEY": KEY,
         "ASSISTANT_SERVER_TOKEN": TOKEN,
     }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = folder / "serve.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--port", str(port)], env=env, stdout=output, stderr=output
-        )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-                time.sleep(0.5)
-        yield url, log
+        with assistant_serve(folder, env) as served:
+            yield served
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         model.shutdown()
 
 

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,13 +31,9 @@ def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess
     return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, sample_index_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """`assistant serve` over a copy of the sample index; yields its URL and the environment of its clients."""
-    folder = tmp_path_factory.mktemp("served")
-    shutil.copytree(sample_index_dir, folder / "index")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env |= {"ASSISTANT_INDEX_DIR": str(folder / "index"), "XDG_CONFIG_HOME": str(folder / "config")}
+@contextmanager
+def assistant_serve(folder: Path, env: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """`assistant serve` as its own process on a free 127.0.0.1 port, once it answers; yields its URL and log."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = folder / "serve.log"
@@ -54,11 +51,22 @@ def served(tmp_path_factory: pytest.TempPathFactory, sample_index_dir: Path) -> 
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"assistant serve did not start: {log.read_text()[-2000:]}")
                 time.sleep(0.5)
-        # a client that tried to load a model of its own would fail on this path
-        yield url, env | {"ASSISTANT_SERVER_URL": url, "ASSISTANT_LLM_MODEL": str(folder / "no-model.gguf")}
+        yield url, log
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, sample_index_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`assistant serve` over a copy of the sample index; yields its URL and the environment of its clients."""
+    folder = tmp_path_factory.mktemp("served")
+    shutil.copytree(sample_index_dir, folder / "index")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {"ASSISTANT_INDEX_DIR": str(folder / "index"), "XDG_CONFIG_HOME": str(folder / "config")}
+    with assistant_serve(folder, env) as (url, log):
+        # a client that tried to load a model of its own would fail on this path
+        yield url, env | {"ASSISTANT_SERVER_URL": url, "ASSISTANT_LLM_MODEL": str(folder / "no-model.gguf")}
     assert "Traceback" not in log.read_text()
 
 
