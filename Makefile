@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= What did the US say about Russia and Daesh?
 
-.PHONY: install browser demo test lint fmt bench
+.PHONY: install browser demo test lint fmt bench judges
 
 install: $(VENV)/.installed
 
@@ -38,8 +38,8 @@ test: install browser lint
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check assistant tests bench
-	$(BIN)/ruff format --check assistant tests bench
+	$(BIN)/ruff check assistant tests bench training
+	$(BIN)/ruff format --check assistant tests bench training
 	$(BIN)/mypy
 
 # the performance suite (see README, Performance); each prints JSON and writes bench/results/NAME.json
@@ -48,5 +48,12 @@ bench: install
 	cd bench && for name in $(BENCHMARKS); do ../$(BIN)/python $$name.py || exit 1; done
 
 fmt: install
-	$(BIN)/ruff check --fix assistant tests bench
-	$(BIN)/ruff format assistant tests bench
+	$(BIN)/ruff check --fix assistant tests bench training
+	$(BIN)/ruff format assistant tests bench training
+
+# the judges we train (docs/judges.md): data from the training articles only, about an hour on 2 cores
+judges: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[train]"
+	mkdir -p training/data
+	$(BIN)/python training/verifier_data.py training/data/verifier_pairs.jsonl
+	$(BIN)/python training/train_judge.py training/data/verifier_pairs.jsonl claim_verifier

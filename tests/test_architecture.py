@@ -12,7 +12,7 @@ PACKAGE = Path(assistant.__file__).parent
 LAYERS = [
     {"errors", "settings", "records", "text", "disk", "resources"},
     {"backends", "store"},
-    {"ingestion", "confidence"},
+    {"ingestion", "confidence", "judges"},
     {"answering"},
     {"cli", "server", "mcp", "evaluation", "langchain_retriever", "__main__"},
 ]

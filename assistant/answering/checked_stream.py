@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from assistant.answering.citations import COMPLETE_SENTENCE_END, CheckedClaim, ClaimChecker, is_refusal
 from assistant.answering.markers import MARKER, drop_invalid_markers
+from assistant.judges import ClaimVerifier
 from assistant.records import Passage
 
 TextSink = Callable[[str], None]
@@ -27,9 +28,14 @@ class CheckedStream:
     """
 
     def __init__(
-        self, passages: list[Passage], sink: TextSink, question: str = "", refuse_unsupported: bool = False
+        self,
+        passages: list[Passage],
+        sink: TextSink,
+        question: str = "",
+        refuse_unsupported: bool = False,
+        verifier: ClaimVerifier | None = None,
     ) -> None:
-        self.checker, self.sink = ClaimChecker(passages, question), sink
+        self.checker, self.sink = ClaimChecker(passages, question, verifier), sink
         self.refuse_unsupported = refuse_unsupported  # hold the whole answer; refuse if no claim of it holds
         self.valid = set(range(1, len(passages) + 1))
         self.raw = ""

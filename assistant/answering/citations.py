@@ -1,18 +1,21 @@
 """Each claim of an answer checked against the sentences its `[n]` markers cite: kept, re-pointed or
 flagged, and quoted.
 
-No model: the answer text and the passages of its prompt are all it needs.
+The word rules (`claim_support`) find the sentences that hold a claim; where they do, the
+claim verifier we trained (`assistant.judges`) reads those sentences and must agree.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from assistant.answering.claim_support import HOLDS_AT, Candidate, Context, Support, support
 from assistant.answering.injection import safe_sentences
 from assistant.answering.markers import MARKER, parse_markers
+from assistant.judges import ClaimVerifier, evidence_text
 from assistant.records import Citation, Passage, Quote
 from assistant.text import tokenize
 
@@ -84,8 +87,9 @@ class CheckedClaim:
 class ClaimChecker:
     """Checks an answer's sentences against the passages of its prompt, read once per answer."""
 
-    def __init__(self, passages: list[Passage], question: str = "") -> None:
-        self.passages, self.question = passages, question
+    def __init__(self, passages: list[Passage], question: str = "", verifier: ClaimVerifier | None = None) -> None:
+        self.passages, self.question, self.verifier = passages, question, verifier
+        self.verify_s = 0.0  # time spent in the verifier
         self.candidates = _candidates(passages)
         self.context = {n: _context(p) for n, p in enumerate(passages, 1)}
 
@@ -95,19 +99,25 @@ class ClaimChecker:
         The sentence is held by its cited passages when their sentences hold it
         (`support`); a cited passage that holds no part of it loses its marker. When
         they do not, and other passages do, the markers are re-pointed to those.
-        Otherwise the sentence is unsupported and keeps the markers the model wrote.
+        Otherwise the sentence is unsupported and keeps the markers the model wrote. With a
+        verifier, sentences the rules find holding a claim hold it only if the verifier agrees.
         """
         claim = _claim(sentence)
         if not claim.cites:
             return CheckedClaim(sentence, claim, None)
         cited = [c for c in self.candidates if c.n in claim.cites]
-        held = support(claim.text, cited, self.context, self.question)
+        held = self._judged(claim.text, support(claim.text, cited, self.context, self.question))
         if held.holds:
             keep = [n for n in claim.cites if n in held.passages or self._partly_holds(claim.text, cited, n)]
             corrected: tuple[tuple[int, int | None], ...] = tuple((n, None) for n in claim.cites if n not in keep)
             return _rewritten(sentence, claim, tuple(keep), held, corrected)
         anywhere = support(claim.text, self.candidates, self.context, self.question)
-        if anywhere.holds and _clearly_better(anywhere, held):
+        if self.verifier is None:
+            moves = anywhere.holds and _clearly_better(anywhere, held)
+        elif moves := anywhere.passages != held.passages:  # the verifier reads the other passages' sentences too
+            anywhere = self._judged(claim.text, anywhere)
+            moves = anywhere.holds
+        if moves:
             new = anywhere.passages
             corrected = tuple((n, new[0]) for n in claim.cites if n not in new)
             return _rewritten(sentence, claim, new, anywhere, corrected)
@@ -122,7 +132,30 @@ class ClaimChecker:
         """
         claim = Claim(_claim(sentence).text, cites)
         held = support(claim.text, [c for c in self.candidates if c.n in cites], self.context, self.question)
-        return CheckedClaim(sentence, claim, held)
+        return CheckedClaim(sentence, claim, self._judged(claim.text, held))
+
+    def _judged(self, claim: str, found: Support) -> Support:
+        """`found` with the verifier's reading of its quotes: held where the rules hold it and the verifier
+        agrees, or where the rules do not but the verifier is sure (a paraphrase) and no number is missing."""
+        if self.verifier is None or not found.quotes:
+            return found
+        started = time.perf_counter()
+        verdict = self.verifier.probability(claim, self.evidence(found))
+        self.verify_s += time.perf_counter() - started
+        if found.rules_hold:
+            judged = verdict >= self.verifier.threshold
+        else:
+            judged = verdict >= self.verifier.rescue_at and not found.missing_numbers
+        return replace(found, verdict=verdict, judged=judged)
+
+    def evidence(self, found: Support) -> str:
+        """What the verifier reads: each quoted passage's outlet, date and title, then its quotes, best first."""
+        parts = []
+        for n in found.passages:
+            passage = self.passages[n - 1]
+            quotes = [c.text for c in found.quotes if c.n == n]
+            parts.append(evidence_text(quotes, passage.title, passage.source, passage.published_at))
+        return " ".join(parts)
 
     def _partly_holds(self, claim: str, cited: list[Candidate], n: int) -> bool:
         """Whether passage `n` alone holds much of the claim: a second source for it, worth its marker."""

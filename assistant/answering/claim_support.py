@@ -288,10 +288,17 @@ class Support:
     missing_numbers: tuple[str, ...]
     missing_names: tuple[str, ...] = ()  # stems of names of the claim that the quotes lack
     polarity: bool = True  # whether the quotes negate what the claim negates, no more, no less
+    verdict: float | None = None  # the claim verifier's P(the quotes state the claim), where it read them
+    judged: bool | None = None  # whether they hold it, by the rules and the verifier together, where it read them
+
+    @property
+    def rules_hold(self) -> bool:
+        """Whether the word rules alone find the claim held."""
+        return _holds(self.score, self.missing_numbers, self.missing_names, self.polarity)
 
     @property
     def holds(self) -> bool:
-        return _holds(self.score, self.missing_numbers, self.missing_names, self.polarity)
+        return self.rules_hold if self.judged is None else self.judged
 
     @property
     def passages(self) -> tuple[int, ...]:

@@ -16,6 +16,7 @@ from assistant.answering.retrieval import Filters, retrieve
 from assistant.backends.chat import ChatModel, Messages, make_chat_model
 from assistant.backends.embeddings import Embedder, make_embedder
 from assistant.confidence import ConfidenceModel, after_answer, before_answer, load_model
+from assistant.judges import ClaimVerifier, claim_verifier
 from assistant.records import Answer, Article, Passage, Retrieved
 from assistant.resources import load_prompt
 from assistant.settings import Settings
@@ -37,6 +38,10 @@ class Assistant:
         self._embedder = embedder
         self._chat_model = chat_model
         self.rate = rate  # score the confidence signals (False: only read them, as when fitting the model)
+
+    @cached_property
+    def verifier(self) -> ClaimVerifier | None:
+        return claim_verifier() if self.settings.claim_verifier else None
 
     @cached_property
     def confidence_model(self) -> ConfidenceModel | None:
@@ -184,7 +189,7 @@ class Assistant:
             update = {"answer": text, "timings": _rounded(timings), "confidence": round(early, 3), "signals": signals}
             return result.model_copy(update=update | {"models": {**result.models, "llm": self.chat_model.model_id}})
         # with a name no article uses, an answer no source holds is an invention: kept back until checked
-        stream = CheckedStream(passages, sink, question, refuse_unsupported=bool(note))
+        stream = CheckedStream(passages, sink, question, refuse_unsupported=bool(note), verifier=self.verifier)
         generation_started = time.perf_counter()
         for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
             if "first_token_s" not in timings:
@@ -192,6 +197,8 @@ class Assistant:
             stream.feed(piece)
         text, removed = stream.finish()
         timings["generation_s"] = time.perf_counter() - generation_started
+        if self.verifier is not None:
+            timings["verify_s"] = stream.checker.verify_s
         if self.settings.confidence and not stream.refused:
             signals |= after_answer(stream.checked, self.chat_model)
         timings["total_s"] = time.perf_counter() - started

@@ -186,6 +186,10 @@ def _group(records: list[Record]) -> dict[str, Any]:
         }
     marked = [r for r in answerable if not r["refused"] and r.get("unsupported_sentences")]
     group["unverified_mark_wrong"] = _mean([float(not r["correct"]) for r in marked])  # the mark's precision
+    for outcome, wanted in (("correct", True), ("wrong", False)):  # how often the mark falls on each
+        pool = [r for r in answerable if not r["refused"] and bool(r["correct"]) == wanted]
+        group[f"unverified_on_{outcome}"] = _mean([float(bool(r.get("unsupported_sentences"))) for r in pool])
+    group["median_verify_s"] = _median([r["timings"].get("verify_s") for r in answered if "verify_s" in r["timings"]])
     if any(r.get("without_gold") for r in answerable):
         group["refusal_without_evidence"] = _mean([float(r["refused"]) for r in answerable])
     judged = [r for r in answerable if r.get("judged_correct") is not None]

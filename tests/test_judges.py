@@ -1,0 +1,95 @@
+"""The judges we trained: the shipped files are the ones their cards name, and they read meaning."""
+
+import json
+
+import pytest
+
+from assistant.answering.citations import ClaimChecker
+from assistant.disk import sha256_of
+from assistant.errors import ModelError
+from assistant.judges import CrossEncoder, JudgeCard, claim_verifier, evidence_text
+from assistant.judges.cross_encoder import MODELS
+from assistant.records import Chunk, Passage
+
+UN_TITLE = "'We welcome any signs of greater international unity' against the terrorist group, says UN spokesman"
+HAQ = (
+    '“We welcome any signs of greater international unity against Daesh," Farhan Haq said during a daily '
+    "briefing in response to a question about the recent thawing of Turkey-Russia ties."
+)
+SHELTER = (
+    "Syria has been torn apart by a five-year conflict that has left hundreds of thousands of victims dead and "
+    "millions displaced, with Turkey alone sheltering more than 2.7 million Syrians."
+)
+SPAIN = (
+    "Spain, another NATO member, continues to keep its missiles in Turkey and is committed until the end of this year."
+)
+
+
+def test_every_shipped_judge_is_the_file_its_card_names() -> None:
+    cards = sorted(MODELS.glob("*.json"))
+    assert cards, "no judge shipped"
+    for path in cards:
+        card = json.loads(path.read_text())
+        model = path.with_suffix(".onnx")
+        assert sha256_of(model) == card["sha256"]
+        assert 0 < card["threshold"] < 1 and card["max_tokens"] <= 256
+
+
+def test_a_judge_file_that_does_not_match_its_hash_is_refused(tmp_path) -> None:
+    card = JudgeCard.load("claim_verifier")
+    bad = JudgeCard("claim_verifier", "0" * 64, card.max_tokens, card.threshold)
+    with pytest.raises(ModelError, match="SHA-256"):
+        CrossEncoder(bad).probabilities([("a", "b")])
+
+
+@pytest.mark.parametrize(
+    ("true", "false", "evidence"),
+    [
+        (  # who said it: the UN spokesman, not the US one
+            "UN spokesman Farhan Haq said: 'We welcome any signs of greater international unity against Daesh.'",
+            "US spokeswoman Elizabeth Trudeau said: 'We welcome any signs of greater international unity "
+            "against Daesh.'",
+            evidence_text([HAQ], UN_TITLE, published_at="2016-08-12"),
+        ),
+        (  # a number changed by one digit
+            "Turkey shelters more than 2.7 million Syrians.",
+            "Turkey shelters more than 3.7 million Syrians.",
+            evidence_text([SHELTER], "UN welcomes Turkey-Russia pledge"),
+        ),
+        (  # the opposite action, in words the sentence does not use
+            "Spain has kept its missiles in Turkey.",
+            "Spain has withdrawn its missiles from Turkey.",
+            evidence_text([SPAIN], "Turkey keen to cooperate with Russia against Islamic State forces"),
+        ),
+    ],
+)
+def test_the_verifier_puts_a_true_claim_above_its_swapped_twin(true: str, false: str, evidence: str) -> None:
+    verifier = claim_verifier()
+    right, wrong = verifier.probabilities([(true, evidence), (false, evidence)])
+    assert right > wrong
+    assert wrong < verifier.threshold
+
+
+def test_the_verifier_reads_a_rewording_as_the_sentence() -> None:
+    verifier = claim_verifier()
+    evidence = evidence_text([SPAIN], "Turkey keen to cooperate with Russia against Islamic State forces")
+    reworded = (
+        "Spain, also a NATO member, still keeps its missiles in Turkey and has committed to do so until year end."
+    )
+    assert verifier.probability(reworded, evidence) >= verifier.threshold
+
+
+def _passage(n: int, text: str, title: str) -> Passage:
+    chunk = Chunk(chunk_id=f"c{n}", doc_id=f"d{n}", text=text, char_start=0, char_end=len(text))
+    return Passage(chunk=chunk, title=title, published_at="2016-08-12")
+
+
+def test_the_checker_turns_down_what_the_rules_alone_let_through() -> None:
+    """Every word of the false claim is in the cited sentence: only the verifier sees the swap."""
+    passages = [_passage(1, SHELTER, "UN welcomes Turkey-Russia pledge")]
+    claim = "Turkey has been torn apart by a five-year conflict, with Syria alone sheltering more than 2.7 million. [1]"
+    assert ClaimChecker(passages).check(claim).held  # the rules: every word and number is quoted
+    checked = ClaimChecker(passages, verifier=claim_verifier()).check(claim)
+    assert not checked.held
+    assert checked.support is not None and checked.support.verdict is not None
+    assert ClaimChecker(passages, verifier=claim_verifier()).check(f"{SHELTER} [1]").held
