@@ -106,7 +106,9 @@ class Settings(BaseSettings):
         description="Passages less similar than this to the question are not used; none left is a refusal.",
     )
     claim_verifier: bool = Field(
-        True, description="Check claims with the trained claim verifier as well as the word rules (false: rules only)."
+        False,
+        description="Check claims with the trained claim verifier as well as the word rules (off until it reads "
+        "paraphrases well: docs/judges.md).",
     )
     confidence: bool = Field(
         True, description="Rate every answer's confidence from the model's probabilities and the evidence."

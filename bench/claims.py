@@ -20,8 +20,8 @@ Articles are split by a hash of their id: a third ("aside") is kept out of any t
 the checker's rules; both parts are reported. Seeded: the same cases every run.
 Prints per kind the cases, the share verified and the precision of `verified` against the
 true claims the false ones were made from; then precision and recall overall. `verified` is the
-checker's as shipped (the word rules and the trained claim verifier); `--rules-only` leaves the
-verifier out. The verifier never trained on an article of the aside part.
+checker's with the trained claim verifier (as with ASSISTANT_CLAIM_VERIFIER=true); `--rules-only`
+leaves the verifier out, as the default setting does. The verifier never trained on an article of the aside part.
 """
 
 from __future__ import annotations
