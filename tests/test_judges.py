@@ -3,13 +3,16 @@
 import json
 
 import pytest
+from conftest import ScriptedModel
 
+from assistant import Assistant
 from assistant.answering.citations import ClaimChecker
 from assistant.disk import sha256_of
 from assistant.errors import ModelError
 from assistant.judges import CrossEncoder, JudgeCard, claim_verifier, evidence_text
 from assistant.judges.cross_encoder import MODELS
 from assistant.records import Chunk, Passage
+from assistant.settings import Settings
 
 UN_TITLE = "'We welcome any signs of greater international unity' against the terrorist group, says UN spokesman"
 HAQ = (
@@ -35,7 +38,7 @@ def test_every_shipped_judge_is_the_file_its_card_names() -> None:
         assert 0 < card["threshold"] < 1 and card["max_tokens"] <= 256
 
 
-def test_a_judge_file_that_does_not_match_its_hash_is_refused(tmp_path) -> None:
+def test_a_judge_file_that_does_not_match_its_hash_is_refused() -> None:
     card = JudgeCard.load("claim_verifier")
     bad = JudgeCard("claim_verifier", "0" * 64, card.max_tokens, card.threshold)
     with pytest.raises(ModelError, match="SHA-256"):
@@ -93,3 +96,17 @@ def test_the_checker_turns_down_what_the_rules_alone_let_through() -> None:
     assert not checked.held
     assert checked.support is not None and checked.support.verdict is not None
     assert ClaimChecker(passages, verifier=claim_verifier()).check(f"{SHELTER} [1]").held
+
+
+def test_the_assistant_asks_the_verifier_only_when_the_setting_says_so(sample_settings: Settings) -> None:
+    question = "What did the UN say about the pledge of Turkey and Russia?"
+    words = '"We welcome any signs of greater international unity against Daesh."'
+    off = Assistant(sample_settings, chat_model=ScriptedModel(f"Farhan Haq said: {words} [1][2][3][4]"), rate=False)
+    assert off.verifier is None and "verify_s" not in off.ask(question).timings
+    on = sample_settings.model_copy(update={"claim_verifier": True})
+    for speaker, held in (("Farhan Haq", True), ("Elizabeth Trudeau", False)):
+        model = ScriptedModel(f"{speaker} said: {words} [1][2][3][4]")
+        answer = Assistant(on, chat_model=model, rate=False).ask(question)
+        assert answer.timings["verify_s"] > 0
+        assert bool(answer.unsupported_sentences) is not held
+        assert any(c.verified for c in answer.citations) is held
