@@ -29,8 +29,9 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.backends.embeddings import padded, padded_batches  # noqa: E402
 from assistant.disk import sha256_of  # noqa: E402
-from assistant.judges.cross_encoder import MODELS, encoded_batch, pair_tokenizer  # noqa: E402
+from assistant.judges.cross_encoder import MODELS, pair_tokenizer  # noqa: E402
 from assistant.resources import package_file  # noqa: E402
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -85,7 +86,7 @@ def batches(encodings: list, labels: np.ndarray, size: int, rng: random.Random, 
 
 
 def tensors(encodings: list) -> dict[str, torch.Tensor]:
-    ids, mask, types = encoded_batch(encodings)
+    ids, mask, types = padded(encodings)
     return {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask),
             "token_type_ids": torch.from_numpy(types)}  # fmt: skip
 
@@ -142,8 +143,7 @@ def onnx_scores(path: Path, encodings: list) -> np.ndarray:
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     out = np.zeros(len(encodings), dtype=np.float32)
-    for batch in batches(encodings, np.zeros(0), 64, random.Random(0), shuffle=False):
-        ids, mask, types = encoded_batch([encodings[i] for i in batch])
+    for batch, ids, mask, types in padded_batches(encodings, 64):
         (logits,) = session.run(["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
         out[batch] = 1 / (1 + np.exp(-logits.reshape(-1)))
     return out

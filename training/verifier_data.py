@@ -291,6 +291,14 @@ class Maker:
         word = self.random.choice(options)
         return _replace_word(sentence, word, ANTONYMS[word])
 
+    def swapped(self, claim: str, chunk: Chunk) -> str | None:
+        """`claim` with one thing of the passage swapped in: the first of the swaps, in random order, that applies."""
+        swaps = [self.local_number, self.local_name, self.local_word, self.antonym, self.roles]
+        for swap in self.random.sample(swaps, len(swaps)):
+            if (false := swap(claim, chunk)) and false != claim:
+                return false
+        return None
+
     # --- all of them ----------------------------------------------------------------------------
     def cases(self, articles: list[Article]) -> list[dict[str, object]]:
         made: Counter[str] = Counter()
@@ -336,20 +344,16 @@ class Maker:
                         add(kind, claim, self.evidence(article, [sentence], chunk))
                 if wanted("clause") and (claim := self.clause(sentence)):
                     add("clause", claim, self.evidence(article, [sentence], chunk))
-                if wanted("clause_swap") and (claim := self.clause(sentence)):
-                    swaps = [self.local_number, self.local_name, self.local_word, self.antonym, self.roles]
-                    for swap in self.random.sample(swaps, len(swaps)):
-                        if (false := swap(claim, chunk)) and false != claim:
-                            add("clause_swap", false, self.evidence(article, [sentence], chunk))
-                            break
+                if wanted("clause_swap") and (claim := self.clause(sentence)) and (false := self.swapped(claim, chunk)):
+                    add("clause_swap", false, self.evidence(article, [sentence], chunk))
                 if wanted("reworded") and (claim := self.reworded(sentence)):
                     add("reworded", claim, self.evidence(article, [sentence], chunk))
-                if wanted("reworded_swap") and (claim := self.reworded(sentence)):
-                    swaps = [self.local_number, self.local_name, self.local_word, self.antonym, self.roles]
-                    for swap in self.random.sample(swaps, len(swaps)):
-                        if (false := swap(claim, chunk)) and false != claim:
-                            add("reworded_swap", false, self.evidence(article, [sentence], chunk))
-                            break
+                if (
+                    wanted("reworded_swap")
+                    and (claim := self.reworded(sentence))
+                    and (false := self.swapped(claim, chunk))
+                ):
+                    add("reworded_swap", false, self.evidence(article, [sentence], chunk))
                 if wanted("negated") and (said := [s for s in found if _NEGATION.search(s)]):
                     one = self.random.choice(said)
                     claim = self._contract(one) if self.random.random() < 0.5 else one

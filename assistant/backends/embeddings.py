@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -69,26 +70,34 @@ class LocalEmbedder:
         result = np.zeros((len(texts), 384), dtype=np.float32)
         if not texts:
             return result
-        encodings = self._tokenizer.encode_batch(texts)
-        # sorting by length keeps padding (wasted compute) small within each batch
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for begin in range(0, len(order), self.batch_size):
-            batch = order[begin : begin + self.batch_size]
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
+        for batch, ids, mask, types in padded_batches(self._tokenizer.encode_batch(texts), self.batch_size):
             (hidden,) = self._session.run(
-                ["last_hidden_state"],
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+                ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
             )
             summed = (hidden * mask[:, :, None]).sum(axis=1)
             pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             result[batch] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return result
+
+
+def padded_batches(encodings: list[Any], size: int) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
+    """The encodings' indices in batches of `size`, shortest first (little padding, wasted compute, in each),
+    with each batch's input_ids, attention_mask and token_type_ids padded to its longest."""
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    for begin in range(0, len(order), size):
+        batch = order[begin : begin + size]
+        yield batch, *padded([encodings[i] for i in batch])
+
+
+def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """input_ids, attention_mask and token_type_ids of `encodings`, in order, padded to the longest."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask, types = np.zeros_like(ids), np.zeros_like(ids)
+    for row, encoding in enumerate(encodings):
+        n = len(encoding.ids)
+        ids[row, :n], mask[row, :n], types[row, :n] = encoding.ids, 1, encoding.type_ids
+    return ids, mask, types
 
 
 class OpenAIEmbedder:

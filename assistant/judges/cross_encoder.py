@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.backends.embeddings import minilm_files, padded_batches
 from assistant.resources import verified_file
 
 MODELS = Path(__file__).parent / "models"
@@ -64,11 +65,7 @@ class CrossEncoder:
         result = np.zeros(len(pairs), dtype=np.float32)
         if not pairs:
             return result
-        encodings = self._tokenizer.encode_batch(pairs)
-        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
-        for begin in range(0, len(order), self.batch_size):
-            batch = order[begin : begin + self.batch_size]
-            ids, mask, types = encoded_batch([encodings[i] for i in batch])
+        for batch, ids, mask, types in padded_batches(self._tokenizer.encode_batch(pairs), self.batch_size):
             (logits,) = self._session.run(
                 ["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
             )
@@ -80,21 +77,7 @@ def pair_tokenizer(max_tokens: int) -> Any:
     """MiniLM's tokenizer (hash-checked, from the embedder's package) cutting pairs to `max_tokens`, B first."""
     from tokenizers import Tokenizer
 
-    from assistant.backends.embeddings import minilm_files
-
     tokenizer = Tokenizer.from_file(str(minilm_files()[1]))
     tokenizer.enable_truncation(max_tokens, strategy="only_second")
     tokenizer.no_padding()
     return tokenizer
-
-
-def encoded_batch(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """input_ids, attention_mask and token_type_ids of encoded pairs, padded to the longest."""
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    types = np.zeros_like(ids)
-    for row, encoding in enumerate(encodings):
-        n = len(encoding.ids)
-        ids[row, :n], mask[row, :n], types[row, :n] = encoding.ids, 1, encoding.type_ids
-    return ids, mask, types
