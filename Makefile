@@ -51,9 +51,12 @@ fmt: install
 	$(BIN)/ruff check --fix assistant tests bench training
 	$(BIN)/ruff format assistant tests bench training
 
-# the judges we train (docs/judges.md): data from the training articles only, about an hour on 2 cores
+# the judges we train (docs/judges.md): data from the training articles and questions only, about 1 h 40 min on 2 cores
 judges: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[train]"
 	mkdir -p training/data
 	$(BIN)/python training/verifier_data.py training/data/verifier_pairs.jsonl
-	$(BIN)/python training/train_judge.py training/data/verifier_pairs.jsonl claim_verifier
+	$(BIN)/python training/train_judge.py training/data/verifier_pairs.jsonl claim_verifier --threshold 0.3
+	$(BIN)/python training/answer_data.py training/data/answer_pairs.jsonl
+	$(BIN)/python training/train_judge.py training/data/answer_pairs.jsonl answer_judge --epochs 3 --max-tokens 128 \
+		--threshold 0.1

@@ -78,6 +78,8 @@ class Passage(ArticleFields):
     similarity: float | None = None  # dense cosine similarity
     keyword_score: float | None = None  # BM25
     evidence: list[tuple[int, int]] = Field(default_factory=list)  # sentences given to the LLM, chunk offsets
+    judged: float | None = None  # the answerability judge's P that its best sentence states the answer
+    judged_sentences: list[tuple[int, int, float]] = Field(default_factory=list)  # (start, end, P) of those judged
 
     @classmethod
     def from_stored(

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         0.25,
         description="Passages less similar than this to the question are not used; none left is a refusal.",
     )
+    answer_judge: bool = Field(
+        True,
+        description="Rank passages and choose the evidence with the trained answerability judge (docs/judges.md).",
+    )
+    rerank_depth: int = Field(20, description="Passages the answerability judge reads to pick the best `top_k`.")
     claim_verifier: bool = Field(
         False,
         description="Check claims with the trained claim verifier as well as the word rules (off until it reads "

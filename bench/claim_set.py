@@ -2,6 +2,7 @@
 
     python bench/claim_set.py extract REPORT.json OUT.jsonl      # each cited claim with its quotes, to label
     python bench/claim_set.py score LABELS.jsonl REPORT.json...  # each report's `verified` against the labels
+    python bench/claim_set.py rewordings [--rules-only]          # the checker on claims written by hand
 
 LABELS (`bench/claim_set.jsonl`) holds one line per claim: the question's id, the claim as the
 answer wrote it (markers removed), and `stated`: whether the sentences quoted for it state it,
@@ -12,6 +13,12 @@ their id) are kept aside from any tuning of the checker; both parts are scored.
 A claim is verified in a report when it cites a passage and is not among its answer's
 unsupported sentences. Prints, per report and part, the claims found, precision and recall of
 `verified` against `stated`.
+
+REWORDINGS (`bench/claim_rewordings.jsonl`): sentences of the dev articles (by article id and
+offsets) each with a claim written by hand: a rewording that keeps its meaning (`stated`), or
+one that changes it in words unlike the sentence's (not). Each is cited to the passage holding
+its sentence among three others, as `bench/claims.py` does, and checked (with the verifier, or
+`--rules-only`); parts by article, as there.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import json
 from pathlib import Path
 
 from assistant.answering.citations import claims
+
+REWORDINGS = Path(__file__).with_name("claim_rewordings.jsonl")
 
 
 def part_of(question_id: str) -> str:
@@ -77,6 +86,33 @@ def score(labels: Path, reports: list[Path]) -> dict[str, dict[str, dict[str, fl
     return result
 
 
+def rewordings(rules_only: bool) -> dict[str, dict[str, float | int]]:
+    from claims import Case, Generator, articles, judge
+    from claims import part_of as article_part
+
+    from assistant.judges import claim_verifier
+
+    generator = Generator(articles(), seed=7)
+    verifier = None if rules_only else claim_verifier()
+    outcomes = []
+    for row in map(json.loads, REWORDINGS.open()):
+        chunk = next(c for c in generator.chunks[row["doc_id"]] if c.char_start <= row["char_start"]
+                     and row["char_end"] <= c.char_end)  # fmt: skip
+        passages, cited = generator.prompt(row["doc_id"], chunk)
+        case = Case("reworded", article_part(row["doc_id"]), row["claim"], passages, cited, cited)
+        outcomes.append((article_part(row["doc_id"]), row["stated"], judge(case, verifier).verified))
+    result = {}
+    for part in ("dev", "aside", "all"):
+        rows = [(stated, verified) for p, stated, verified in outcomes if part in ("all", p)]
+        tp = sum(s and v for s, v in rows)
+        verified = sum(v for _, v in rows)
+        stated = sum(s for s, _ in rows)
+        result[part] = {"claims": len(rows), "stated": stated, "verified": verified,
+                        "precision": round(tp / verified, 3) if verified else 0.0,
+                        "recall": round(tp / stated, 3) if stated else 0.0}  # fmt: skip
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,9 +122,12 @@ def main() -> None:
     scoring = commands.add_parser("score")
     scoring.add_argument("labels", type=Path)
     scoring.add_argument("reports", type=Path, nargs="+")
+    commands.add_parser("rewordings").add_argument("--rules-only", action="store_true")
     args = parser.parse_args()
     if args.command == "extract":
         extract(args.report, args.out)
+    elif args.command == "rewordings":
+        print(json.dumps(rewordings(args.rules_only), indent=1))
     else:
         print(json.dumps(score(args.labels, args.reports), indent=1))
 

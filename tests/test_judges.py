@@ -9,7 +9,7 @@ from assistant import Assistant
 from assistant.answering.citations import ClaimChecker
 from assistant.disk import sha256_of
 from assistant.errors import ModelError
-from assistant.judges import CrossEncoder, JudgeCard, claim_verifier, evidence_text
+from assistant.judges import CrossEncoder, JudgeCard, answer_judge, claim_verifier, evidence_text
 from assistant.judges.cross_encoder import MODELS
 from assistant.records import Chunk, Passage
 from assistant.settings import Settings
@@ -110,3 +110,37 @@ def test_the_assistant_asks_the_verifier_only_when_the_setting_says_so(sample_se
         assert answer.timings["verify_s"] > 0
         assert bool(answer.unsupported_sentences) is not held
         assert any(c.verified for c in answer.citations) is held
+
+
+def test_the_answer_judge_puts_the_sentence_that_answers_above_its_neighbours() -> None:
+    judge = answer_judge()
+    title = "UN welcomes Turkey-Russia pledge"
+    answers, neighbour = judge.probabilities(
+        "How many Syrians does Turkey shelter?", [evidence_text([SHELTER], title), evidence_text([HAQ], title)]
+    )
+    assert answers > neighbour
+    question = "Which NATO member still keeps its missiles in Turkey, according to the article on Turkey and Russia?"
+    spain, shelter = judge.probabilities(question, [evidence_text([SPAIN]), evidence_text([SHELTER])])
+    assert spain > shelter
+
+
+def test_the_judge_ranks_passages_before_the_answer_and_says_what_it_read(sample_settings: Settings) -> None:
+    model = ScriptedModel("Turkey shelters more than 2.7 million Syrians. [1]")
+    assistant = Assistant(sample_settings, chat_model=model, rate=False)
+    passages = assistant.retrieve("How many Syrians does Turkey shelter?")
+    assert all(p.judged is not None and len(p.judged_sentences) == 1 for p in passages)
+    assert any("2.7 million" in p.chunk.text for p in passages[:2])
+    answered = assistant.ask("How many Syrians does Turkey shelter?")
+    assert not answered.refused and answered.timings["judge_s"] > 0
+    assert answered.signals["judge_best"] == max(p.judged or 0.0 for p in passages)
+    off = sample_settings.model_copy(update={"answer_judge": False})
+    unjudged = Assistant(off, chat_model=model, rate=False).retrieve("How many Syrians does Turkey shelter?")
+    assert (
+        all(p.judged is None for p in unjudged)
+        and "judge_s"
+        not in Assistant(
+            off, chat_model=ScriptedModel("Turkey shelters more than 2.7 million Syrians. [1]"), rate=False
+        )
+        .ask("How many Syrians does Turkey shelter?")
+        .timings
+    )

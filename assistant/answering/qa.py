@@ -12,11 +12,12 @@ from assistant.answering.evidence import excerpt, select_evidence
 from assistant.answering.followup import Turn, in_context
 from assistant.answering.injection import neutralise
 from assistant.answering.mentions import unknown_names, unknown_outlets
+from assistant.answering.reranking import rerank
 from assistant.answering.retrieval import Filters, retrieve
 from assistant.backends.chat import ChatModel, Messages, make_chat_model
 from assistant.backends.embeddings import Embedder, make_embedder
 from assistant.confidence import ConfidenceModel, after_answer, before_answer, load_model
-from assistant.judges import ClaimVerifier, claim_verifier
+from assistant.judges import AnswerJudge, ClaimVerifier, answer_judge, claim_verifier
 from assistant.records import Answer, Article, Passage, Retrieved
 from assistant.resources import load_prompt
 from assistant.settings import Settings
@@ -42,6 +43,10 @@ class Assistant:
     @cached_property
     def verifier(self) -> ClaimVerifier | None:
         return claim_verifier() if self.settings.claim_verifier else None
+
+    @cached_property
+    def answer_judge(self) -> AnswerJudge | None:
+        return answer_judge() if self.settings.answer_judge else None
 
     @cached_property
     def confidence_model(self) -> ConfidenceModel | None:
@@ -86,14 +91,25 @@ class Assistant:
         return self.index.article(doc_id)
 
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The `top_k` passages that best answer `question`: retrieval's best `rerank_depth`, ranked by the judge."""
+        return self.rerank(question, self.candidates(question, top_k, filters), top_k)
+
+    def candidates(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """Retrieval's passages for `question`: as many as the judge reads, or `top_k` without a judge."""
+        wanted = top_k or self.settings.top_k
         return retrieve(
             question,
             self.index,
             self.embedder,
-            top_k or self.settings.top_k,
+            max(wanted, self.settings.rerank_depth) if self.answer_judge else wanted,
             filters,
             min_similarity=self.settings.min_similarity,
         )
+
+    def rerank(self, question: str, passages: list[Passage], top_k: int | None = None) -> list[Passage]:
+        """`passages` ranked by the answerability judge (as they are without one), the best `top_k`."""
+        ranked = rerank(question, passages, self.answer_judge) if self.answer_judge else passages
+        return ranked[: top_k or self.settings.top_k]
 
     def screen(self, question: str) -> tuple[str, str]:
         """Read from the question alone: why the index cannot hold the answer, and a note for the model.
@@ -134,8 +150,13 @@ class Assistant:
         started = time.perf_counter()
         asked = in_context(question, history)
         screened = self.screen(asked)  # a question the index cannot answer is not searched for
-        passages = [] if screened[0] else self.retrieve(asked, top_k, filters)
+        passages = [] if screened[0] else self.candidates(asked, top_k, filters)
+        retrieved = time.perf_counter()
+        passages = self.rerank(asked, passages, top_k)
+        judged_s = time.perf_counter() - retrieved
         answer = self.answer(asked, passages, on_text, retrieval_s=time.perf_counter() - started, screened=screened)
+        if self.answer_judge is not None:
+            answer = answer.model_copy(update={"timings": answer.timings | {"judge_s": round(judged_s, 3)}})
         return answer.model_copy(update={"question": question}) if asked != question else answer
 
     def answer(

@@ -5,7 +5,9 @@ Before the answer (known before its first token, so a refusal can be decided the
   in place of the answer's instruction, after the same sources and question (whose
   processing the answer then reuses);
 - `top_similarity`: the best passage's cosine similarity to the question;
-- `names_held`: the share of the question's names the passages shown mention.
+- `names_held`: the share of the question's names the passages shown mention;
+- `judge_best`, `judge_second`: the answerability judge's best P that a sentence shown states the
+  answer, and the best of another article (a question comparing two reports needs both).
 After it:
 - `first_logprob`, `min_logprob`, `max_entropy`: the answer's own tokens, read as they are chosen
   (the embedded model; an OpenAI-compatible server's answer stream gives none): the log-probability
@@ -60,7 +62,19 @@ def before_answer(model: ChatModel, messages: Messages, question: str, passages:
     names = name_stems(question)
     held = set().union(*(tokenize(f"{p.title} {p.chunk.text}") for p in passages)) if passages else set()
     signals["names_held"] = len(names & held) / len(names) if names else 1.0
-    return signals
+    return signals | judged_signals(passages)
+
+
+def judged_signals(passages: Sequence[Passage]) -> Signals:
+    """`judge_best` and `judge_second`, where the answerability judge read the passages."""
+    best: dict[str, float] = {}
+    for passage in passages:
+        if passage.judged is not None:
+            best[passage.chunk.doc_id] = max(best.get(passage.chunk.doc_id, 0.0), passage.judged)
+    if not best:
+        return {}
+    ordered = sorted(best.values(), reverse=True)
+    return {"judge_best": ordered[0], "judge_second": ordered[1] if len(ordered) > 1 else 0.0}
 
 
 def after_answer(checked: Sequence[CheckedClaim], model: ChatModel) -> Signals:

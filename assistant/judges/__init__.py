@@ -5,7 +5,16 @@ length, the decision threshold, the data and figures it was trained and measured
 training lives in `training/` at the repository's root.
 """
 
+from assistant.judges.answerability import AnswerJudge, answer_judge
 from assistant.judges.cross_encoder import CrossEncoder, JudgeCard
 from assistant.judges.verifier import ClaimVerifier, claim_verifier, evidence_text
 
-__all__ = ["ClaimVerifier", "CrossEncoder", "JudgeCard", "claim_verifier", "evidence_text"]
+__all__ = [
+    "AnswerJudge",
+    "ClaimVerifier",
+    "answer_judge",
+    "CrossEncoder",
+    "JudgeCard",
+    "claim_verifier",
+    "evidence_text",
+]
