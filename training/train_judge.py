@@ -160,7 +160,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=37)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", type=Path, help="start from these weights (a .pt an earlier run saved)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="the card's decision threshold (chosen by a bench)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="the card's threshold (chosen by a bench)")
     parser.add_argument("--rescue-at", type=float, default=1.0, help="the card's second threshold, where it has one")
     parser.add_argument("--limit-minutes", type=float, default=0, help="stop an epoch early after this long (0: never)")
     args = parser.parse_args()
