@@ -27,13 +27,6 @@ from pathlib import Path
 from measure import DATA, emit
 
 
-def auroc(positive: list[float], negative: list[float]) -> float | None:
-    if not positive or not negative:
-        return None
-    wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
-    return round(wins / (len(positive) * len(negative)), 4)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("questions", type=Path, nargs="?", default=DATA / "dev_questions.jsonl")
@@ -44,6 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     from assistant.answering.qa import Assistant
     from assistant.confidence import judged_signals
+    from assistant.confidence.model import auroc
     from assistant.evaluation.harness import corpus_workspace
     from assistant.evaluation.pipelines import RETRIEVE_DEPTH
     from assistant.evaluation.questions import load_questions
@@ -72,9 +66,7 @@ def main() -> None:
     card = judge.encoder.card.threshold
     report: dict = {"questions": len(questions), "judged": len(rows), "card_threshold": card}
     for signal in ("judge_best", "judge_second"):
-        report[f"auroc_{signal}"] = auroc(
-            [r.get(signal, 0.0) for r in rows if r["evidence"]], [r.get(signal, 0.0) for r in rows if not r["evidence"]]
-        )
+        report[f"auroc_{signal}"] = auroc([r.get(signal, 0.0) for r in rows], [r["evidence"] for r in rows])
     for threshold in sorted({*args.threshold, card}):
         refused = [r.get("judge_best", 0.0) < threshold for r in rows]
         with_evidence = [x for x, r in zip(refused, rows, strict=True) if r["evidence"]]

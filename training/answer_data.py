@@ -27,18 +27,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "eval" / "multihop-rag"
-sys.path.insert(0, str(ROOT))
+from assistant.answering.injection import safe_sentences
+from assistant.answering.retrieval import retrieve
+from assistant.backends.embeddings import make_embedder
+from assistant.evaluation.metrics import squash
+from assistant.ingestion.indexer import build_index
+from assistant.judges import evidence_text
+from assistant.settings import Settings
+from assistant.store import IndexDir
 
-from assistant.answering.injection import safe_sentences  # noqa: E402
-from assistant.answering.retrieval import retrieve  # noqa: E402
-from assistant.backends.embeddings import make_embedder  # noqa: E402
-from assistant.evaluation.metrics import squash  # noqa: E402
-from assistant.ingestion.indexer import build_index  # noqa: E402
-from assistant.judges import evidence_text  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.store import IndexDir  # noqa: E402
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "multihop-rag"
 
 NEGATIVES_TOP = 12  # per question, from the passages ranked first (the hardest)
 NEGATIVES_GOLD_ARTICLE = 6  # per question, other sentences of its gold articles

@@ -28,28 +28,24 @@ def rerank(question: str, passages: list[Passage], judge: AnswerJudge) -> list[P
     """`passages` (in retrieval's order) best first by rank and judge, each with `judged` (its best P)
     and `judged_sentences` ((start, end, P) of each sentence judged)."""
     wanted = set(tokenize(question))
-    chosen: list[tuple[int, tuple[int, int]]] = []
+    chosen: list[tuple[int, int, int, str]] = []  # (passage number, start, end, what the judge reads)
     for number, passage in enumerate(passages):
-        spans = safe_sentences(passage.chunk.text)
-        shared = [len(wanted & set(tokenize(passage.chunk.text[start:end]))) for start, end in spans]
+        text = passage.chunk.text
+        spans = safe_sentences(text)
+        shared = [len(wanted & set(tokenize(text[start:end]))) for start, end in spans]
         closest = sorted(range(len(spans)), key=lambda i: -shared[i])[:JUDGED_PER_PASSAGE]
-        chosen += [(number, spans[i]) for i in sorted(closest)]
-    texts: dict[str, float] = {}  # one judgement per distinct sentence (chunks overlap)
-    keyed = []
-    for number, (start, end) in chosen:
-        passage = passages[number]
-        text = evidence_text([passage.chunk.text[start:end]], passage.title, passage.source, passage.published_at)
-        keyed.append(text)
-        texts.setdefault(text, 0.0)
-    for text, p in zip(texts, judge.probabilities(question, list(texts)), strict=True):
-        texts[text] = float(p)
+        for start, end in (spans[i] for i in sorted(closest)):
+            read = evidence_text([text[start:end]], passage.title, passage.source, passage.published_at)
+            chosen.append((number, start, end, read))
+    distinct = list(dict.fromkeys(read for *_, read in chosen))  # chunks overlap: each sentence judged once
+    probability = dict(zip(distinct, map(float, judge.probabilities(question, distinct)), strict=True))
     judged: dict[int, list[tuple[int, int, float]]] = {}
-    for (number, (start, end)), text in zip(chosen, keyed, strict=True):
-        judged.setdefault(number, []).append((start, end, round(texts[text], 4)))
+    for number, start, end, read in chosen:
+        judged.setdefault(number, []).append((start, end, round(probability[read], 4)))
     scored = []
     for number, passage in enumerate(passages):
         sentences = judged.get(number, [])
         best = max((p for _, _, p in sentences), default=0.0)
-        scored.append(((RRF_K + 1) / (RRF_K + 1 + number) + JUDGE_WEIGHT * best, passage.model_copy(
-            update={"judged": best, "judged_sentences": sentences})))  # fmt: skip
+        update = {"judged": best, "judged_sentences": sentences}
+        scored.append(((RRF_K + 1) / (RRF_K + 1 + number) + JUDGE_WEIGHT * best, passage.model_copy(update=update)))
     return [passage for _, passage in sorted(scored, key=lambda item: -item[0])]
