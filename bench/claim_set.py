@@ -6,8 +6,9 @@
 
 LABELS (`bench/claim_set.jsonl`) holds one line per claim: the question's id, the claim as the
 answer wrote it (markers removed), and `stated`: whether the sentences quoted for it state it,
-decided by reading them and the article (not by any model or rule of ours). No article text is
-kept here: `extract` reads the quotes from a report. The questions of one third (by a hash of
+decided by reading them and the article (not by any model or rule of ours). No quotes or
+questions are kept here (`extract` reads them from a report), only what the answers wrote, which
+sometimes repeats a sentence. The questions of one third (by a hash of
 their id) are kept aside from any tuning of the checker; both parts are scored.
 
 A claim is verified in a report when it cites a passage and is not among its answer's
