@@ -8,11 +8,12 @@ verifier's training articles (`verifier_data.training_articles`, never a dev or 
 rewritten by the model the assistant answers with. Appends to OUT, so a run cut short goes on
 where it stopped. One JSON line each: doc_id, sentence, paraphrase.
 
-Not yet used by `verifier_data.py`: read by hand, 4 of the first 8 keep the meaning; the others
-change it ("trust ... is still quite low" -> "Despite Shen's assertion, the relationship ...
-remains relatively untrustworthy"), add a fact ("the 2022 NFL draft" for an NHL pick) or garble
-it. They need a filter (every name and number kept, none added, close in meaning) before they
-can be labelled true.
+Read by hand, about half keep the meaning; the others change it ("trust ... is still quite low" ->
+"Despite Shen's assertion, the relationship ... remains relatively untrustworthy"), add a fact ("the
+2022 NFL draft" for an NHL pick) or garble it. `verifier_data.faithful` keeps those that add no
+number or name, keep most names and stay close by the embedder (about 39 of the first 45 it
+keeps keep the meaning); `verifier_data.py --paraphrases` labels those true (and their swaps
+false).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Training pairs for the claim verifier: (claim, evidence) -> does the evidence state the claim?
 
-    python training/verifier_data.py OUT.jsonl [--seed 37]
+    python training/verifier_data.py OUT.jsonl [--seed 37] [--paraphrases training/data/paraphrases.jsonl]
 
 Made only from the articles a model may learn from: those of `train_articles.txt` that the
 claim benchmark (`bench/claims.py`) does not keep aside, and the sample articles it does not
@@ -23,6 +23,12 @@ date and title, then the quoted sentence first and up to two more of its passage
   reworded claim or a later clause (so that rewording is no tell); and a true sentence shown with other sentences
   of its article, those sharing most words with it (the evidence does not state it); two articles'
 sentences joined, shown with one article only.
+
+With `--paraphrases` (`training/paraphrases.py`: the embedded model's rewordings of training
+sentences), those that pass `faithful` are true claims worded as a writer words them
+(`paraphrase`), and the same with one thing of the passage swapped in are false
+(`paraphrase_swap`), so that neither wording nor a word of the passage is a tell. Tried with 313
+of them: not shipped (docs/judges.md, "Paraphrases as positives").
 """
 
 from __future__ import annotations
@@ -404,13 +410,74 @@ def _starts_with_name(text: str) -> bool:
     return first[:1].isupper() and first.lower() not in {"the", "a", "an", "it", "this", "that", "in", "on", "but"}
 
 
+_NAME_WORD = re.compile(r"(?<=[\w,;:\"“(]\s)[A-Z][\w'’.-]*")  # a capital word not opening a sentence
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def faithful(sentence: str, paraphrase: str, cosine: float) -> bool:
+    """Whether a paraphrase may be labelled true without reading it: no name or number added, most
+    names kept, not a copy, not much longer, and close in meaning by the embedder (cosine >= 0.8).
+
+    Read by hand: about 39 of the first 45 it keeps keep the meaning (about half of all do)."""
+    said, new = set(tokenize(sentence)), set(tokenize(paraphrase))
+    if _DIGITS.findall(paraphrase) and not set(_DIGITS.findall(paraphrase)) <= set(_DIGITS.findall(sentence)):
+        return False
+
+    def within(word: str, text: str) -> bool:
+        core = re.escape(word.strip(".'’"))
+        return re.search(rf"(?<!\w){core}(?!\w)", text, re.IGNORECASE) is not None
+
+    names = set(_NAME_WORD.findall(sentence))
+    added = [w for w in _NAME_WORD.findall(paraphrase) if not within(w, sentence)]
+    kept = [w for w in names if within(w, paraphrase)]
+    if added or len(kept) < 0.5 * len(names):
+        return False
+    overlap = len(said & new) / max(len(said | new), 1)
+    words = len(paraphrase.split())
+    return overlap < 0.8 and 5 <= words <= 1.3 * len(sentence.split()) + 2 and cosine >= 0.8
+
+
+def paraphrase_cases(maker: Maker, path: Path) -> list[dict[str, object]]:
+    """The true paraphrases that pass `faithful`, each shown with its passage twice, and as many swapped."""
+    from assistant.backends.embeddings import LocalEmbedder
+
+    rows = [json.loads(line) for line in path.open()]
+    rows = [r for r in rows if r["doc_id"] in maker.by_id]
+    vectors = LocalEmbedder().embed([t for r in rows for t in (r["sentence"], r["paraphrase"])])
+    cosines = (vectors[0::2] * vectors[1::2]).sum(axis=1)
+    cases: list[dict[str, object]] = []
+    kept = 0
+    for row, cosine in zip(rows, cosines, strict=True):
+        sentence, paraphrase = row["sentence"], row["paraphrase"]
+        if not faithful(sentence, paraphrase, float(cosine)):
+            continue
+        article = maker.by_id[row["doc_id"]]
+        chunk = next((c for c in maker.bench.chunks[article.doc_id] if sentence in c.text), None)
+        if chunk is None:
+            continue
+        kept += 1
+        split = split_of(article.doc_id)
+        for _ in range(2):
+            cases.append({"claim": paraphrase, "evidence": maker.evidence(article, [sentence], chunk), "label": 1,
+                          "kind": "paraphrase", "doc_id": article.doc_id, "split": split})  # fmt: skip
+            if false := maker.swapped(paraphrase, chunk):
+                cases.append({"claim": false, "evidence": maker.evidence(article, [sentence], chunk), "label": 0,
+                              "kind": "paraphrase_swap", "doc_id": article.doc_id, "split": split})  # fmt: skip
+    print(f"{kept} of {len(rows)} paraphrases pass the filter", file=sys.stderr)
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=37)
+    parser.add_argument("--paraphrases", type=Path, help="training/paraphrases.py's output: true claims in other words")
     args = parser.parse_args()
     articles = training_articles()
-    rows = Maker(articles, args.seed).cases(articles)
+    maker = Maker(articles, args.seed)
+    rows = maker.cases(articles)
+    if args.paraphrases:
+        rows += paraphrase_cases(maker, args.paraphrases)
     with args.out.open("w") as out:
         for row in rows:
             out.write(json.dumps(row) + "\n")
