@@ -21,3 +21,12 @@ def test_a_paraphrase_that_adds_a_name_or_a_number_or_drifts_is_refused() -> Non
     assert not faithful(SENTENCE, "Korchinski was the No. 7 pick in the 2023 draft, one of three by Chicago.", 0.9)
     assert not faithful(SENTENCE, "Chicago took Korchinski with the seventh pick of the 2022 draft.", cosine=0.6)
     assert not faithful(SENTENCE, SENTENCE.replace("overall ", ""), cosine=0.99)  # a near copy
+
+
+def test_a_generated_question_must_ask_about_the_sentences_own_things() -> None:
+    from short_questions import well_asked
+
+    sentence = "Ukrainian pilots are beginning their training on the jets now, months before they are deployed."
+    assert well_asked("When will Ukrainian pilots start training on the jets?", sentence)
+    assert not well_asked("What is the main topic of the article about?", sentence)
+    assert not well_asked("What is the price of the product?", sentence)

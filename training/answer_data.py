@@ -1,6 +1,6 @@
 """Training pairs for the answerability judge: (question, sentence) -> does the sentence state what it asks?
 
-    python training/answer_data.py OUT.jsonl [--top-k 20]
+    python training/answer_data.py OUT.jsonl [--top-k 20] [--questions training/data/short_questions.jsonl]
 
 Made only from what a model may learn from: the 389 questions of `train_questions.jsonl`, over
 an index of the 409 articles of `train_articles.txt` (their gold evidence lies there), built with
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--top-k", type=int, default=20, help="passages retrieved per question")
     parser.add_argument("--seed", type=int, default=37)
+    parser.add_argument("--questions", type=Path, help="more questions (short_questions.py), those well asked")
     args = parser.parse_args()
     folder = args.out.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,6 +115,11 @@ def main() -> None:
     embedder = make_embedder(settings, questions=True)
     rng = random.Random(args.seed)
     questions = [json.loads(line) for line in (DATA / "train_questions.jsonl").open()]
+    if args.questions:
+        from short_questions import well_asked
+
+        more = [json.loads(line) for line in args.questions.open()]
+        questions += [q for q in more if well_asked(q["question"], q["evidence"][0]["fact"])]
     rows = []
     for question in questions:
         rows += pairs_for(question, retrieve(question["question"], index, embedder, args.top_k), rng)

@@ -10,8 +10,9 @@ a short question about a sentence (one with a name or a number) of the 409 train
 stopped. One JSON line each, in the shape of `train_questions.jsonl` (id, question, evidence with
 the sentence as its fact), so that `answer_data.py` can make pairs of them as of the others.
 
-Not yet used by `answer_data.py`: read them before labelling them (the model may ask what the
-sentence does not answer).
+Not yet used to train: `answer_data.py --questions OUT.jsonl` pairs those that `well_asked` keeps
+(read by hand, many are good, "When will Ukrainian pilots start training on the jets?", and some
+vague, "What is the main topic of the article about?", "What is Steve?").
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ INSTRUCTION = (
     "outlet. Reply with the question only.\n\nSentence: "
 )
 _INFORMATIVE = re.compile(r"\d|(?<=\s)[A-Z][a-z]+")  # a number, or a name not opening the sentence
+_ABOUT_THE_TEXT = re.compile(r"\b(article|author|story|report|main topic|passage|sentence|text)\b", re.IGNORECASE)
+_CONTENT = re.compile(r"\b[A-Za-z][\w'’-]{4,}\b")
+
+
+def well_asked(question: str, sentence: str) -> bool:
+    """A question a reader could ask of the news: about the sentence's own things (one of its longer
+    words or names), not about the text itself ("What is the main topic of the article?")."""
+    names = {w.lower() for w in re.findall(r"(?<=\s)[A-Z][\w'’-]{2,}", question)}
+    asked = {w.lower() for w in _CONTENT.findall(question)} - {"which", "where", "there", "about", "their"} | names
+    return not _ABOUT_THE_TEXT.search(question) and any(w in sentence.lower() for w in asked)
 
 
 def training_articles() -> list[Article]:
