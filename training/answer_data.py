@@ -31,8 +31,10 @@ from assistant.answering.injection import safe_sentences
 from assistant.answering.retrieval import retrieve
 from assistant.backends.embeddings import make_embedder
 from assistant.evaluation.metrics import squash
+from assistant.ingestion.files import load_articles
 from assistant.ingestion.indexer import build_index
 from assistant.judges import evidence_text
+from assistant.records import Article
 from assistant.settings import Settings
 from assistant.store import IndexDir
 
@@ -44,9 +46,20 @@ NEGATIVES_OTHER = 8  # per question, from the rest of the retrieved passages
 MIN_CHARS = 25  # a shorter piece of a fact (a fragment the splitter made) is not a statement
 
 
+def training_urls() -> set[str]:
+    """The addresses of the 409 articles of `train_articles.txt`."""
+    return {line.strip() for line in (DATA / "train_articles.txt").read_text().splitlines() if line.startswith("http")}
+
+
+def multihop_training_articles() -> list[Article]:
+    """The 409 training articles of MultiHop-RAG, as the assistant loads them."""
+    urls = training_urls()
+    return [a for a in load_articles([DATA / "all_corpus.jsonl"]) if isinstance(a, Article) and a.url in urls]
+
+
 def training_corpus(folder: Path) -> Path:
     """The training articles as a JSONL corpus in `folder` (not part of the repository)."""
-    urls = {line.strip() for line in (DATA / "train_articles.txt").read_text().splitlines() if line.startswith("http")}
+    urls = training_urls()
     target = folder / "train_corpus.jsonl"
     lines = [line for line in (DATA / "all_corpus.jsonl").open() if json.loads(line)["url"] in urls]
     target.write_text("".join(lines))

@@ -27,15 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from answer_data import multihop_training_articles  # noqa: E402
 from claims import sentences  # noqa: E402
 
 from assistant.backends.chat import make_chat_model  # noqa: E402
 from assistant.ingestion.chunking import chunk_article  # noqa: E402
-from assistant.ingestion.files import load_articles  # noqa: E402
-from assistant.records import Article  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "eval" / "multihop-rag"
 INSTRUCTION = (
     "Write one short question, at most 12 words, that the sentence answers, as a reader would ask it "
     "before reading it. Name who or what it is about; do not mention the article, the report or the "
@@ -54,11 +52,6 @@ def well_asked(question: str, sentence: str) -> bool:
     return not _ABOUT_THE_TEXT.search(question) and any(w in sentence.lower() for w in asked)
 
 
-def training_articles() -> list[Article]:
-    urls = {line.strip() for line in (DATA / "train_articles.txt").read_text().splitlines() if line.startswith("http")}
-    return [a for a in load_articles([DATA / "all_corpus.jsonl"]) if isinstance(a, Article) and a.url in urls]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
@@ -67,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     pool = [
         (article, s)
-        for article in training_articles()
+        for article in multihop_training_articles()
         for chunk in chunk_article(article, 1000, 200)
         for s in sentences(chunk)
         if 10 <= len(s.split()) <= 40 and _INFORMATIVE.search(s)

@@ -46,14 +46,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from answer_data import multihop_training_articles  # noqa: E402
 from claims import _NAMES, _NUMBER, Generator, part_of, sentences  # noqa: E402
 
 from assistant.ingestion.files import load_articles  # noqa: E402
 from assistant.judges.verifier import evidence_text  # noqa: E402
 from assistant.records import Article, Chunk  # noqa: E402
 from assistant.text import tokenize  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "eval" / "multihop-rag"
 
 # (kind, true?, cases per sentence pool pass): how many of each kind to make
 KINDS: dict[str, tuple[bool, int]] = {
@@ -131,8 +130,7 @@ _CONTENT = re.compile(r"\b[a-z]{6,}\b")
 
 
 def training_articles() -> list[Article]:
-    urls = {line.strip() for line in (DATA / "train_articles.txt").read_text().splitlines() if line.startswith("http")}
-    found = [a for a in load_articles([DATA / "all_corpus.jsonl"]) if isinstance(a, Article) and a.url in urls]
+    found = multihop_training_articles()
     found += [a for a in load_articles([ROOT / "examples" / "articles"]) if isinstance(a, Article)]
     return [a for a in found if part_of(a.doc_id) == "dev"]  # the benchmark's aside part is never trained on
 
