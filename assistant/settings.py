@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(2, description="Retries of a failed LLM request, with backoff.")
     llm_threads: int | None = Field(None, description="CPU threads of the local LLM (default: all cores).")
     llm_context: int = Field(4096, description="Context window of the local LLM, in tokens.")
+    llm_worker: bool = Field(
+        True, description="`assistant serve` runs the local LLM in a worker process, restarted if it dies."
+    )
+    llm_worker_max_answers: int = Field(200, ge=1, description="Answers before the worker is replaced by a fresh one.")
+    llm_worker_max_growth_mb: float = Field(
+        64.0, gt=0, description="Growth of the worker's own memory (MB) after which it is replaced."
+    )
     max_answer_tokens: int = Field(384, description="Longest answer, in tokens.")
     openai_api_key: SecretStr | None = Field(
         None,

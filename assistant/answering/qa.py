@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 from assistant.answering.aliases import referents
 from assistant.answering.checked_stream import REFUSAL, CheckedStream, TextSink
@@ -34,11 +35,13 @@ class Assistant:
         embedder: Embedder | None = None,
         chat_model: ChatModel | None = None,
         rate: bool = True,
+        model_in_worker: bool = False,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._chat_model = chat_model
         self.rate = rate  # score the confidence signals (False: only read them, as when fitting the model)
+        self.model_in_worker = model_in_worker  # a long-running server: the embedded model in a worker process
 
     @cached_property
     def verifier(self) -> ClaimVerifier | None:
@@ -69,8 +72,19 @@ class Assistant:
     @property
     def chat_model(self) -> ChatModel:
         if self._chat_model is None:
-            self._chat_model = make_chat_model(self.settings)
+            self._chat_model = make_chat_model(self.settings, worker=self.model_in_worker)
         return self._chat_model
+
+    def model_health(self) -> dict[str, Any] | None:
+        """The state of the model's worker process, where it has one."""
+        health = getattr(self._chat_model, "health", None)
+        return health() if health is not None else None
+
+    def close(self) -> None:
+        """Stop the model's worker process, if it has one."""
+        close = getattr(self._chat_model, "close", None)
+        if close is not None:
+            close()
 
     def prepare(self) -> None:
         """Open the index and load the models now, not at the first question (a server does this at start-up)."""
@@ -218,6 +232,8 @@ class Assistant:
             stream.feed(piece)
         text, removed = stream.finish()
         timings["generation_s"] = time.perf_counter() - generation_started
+        if (waited := getattr(self.chat_model, "pop_timings", None)) is not None:
+            timings |= waited()  # a worker process (re)started for this answer: its load time
         if self.verifier is not None:
             timings["verify_s"] = stream.checker.verify_s
         if self.settings.confidence and not stream.refused:

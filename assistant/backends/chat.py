@@ -91,6 +91,10 @@ class LocalModel:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"cannot load model {self.path}: {error}") from None
 
+    def load(self) -> None:
+        """Load the model now, not at the first call."""
+        self._llama  # noqa: B018
+
     def _cached_prefix(self, messages: Messages) -> list[int]:
         first = (messages[0]["role"], messages[0]["content"]) if messages else ("", "")
         if first not in self._prefixes:
@@ -432,7 +436,9 @@ def openai_client(settings: Settings, base_url: str | None = None) -> Any:
     )
 
 
-def make_chat_model(settings: Settings) -> ChatModel:
+def make_chat_model(settings: Settings, worker: bool = False) -> ChatModel:
+    """The chat model the settings name; with `worker` (a long-running server), the embedded one runs in a
+    worker process that is recycled before it grows and restarted if it dies (`assistant.worker`)."""
     if settings.llm_backend == "openai":
         return OpenAIModel(openai_client(settings), settings.llm_model or DEFAULT_OPENAI_LLM_MODEL)
     if settings.llm_model:
@@ -441,11 +447,22 @@ def make_chat_model(settings: Settings) -> ChatModel:
         from assistant.backends.bundled_model import bundled_model
 
         path = bundled_model(settings.cache_dir)
-    return LocalModel(
-        path,
-        context=settings.llm_context,
-        threads=settings.llm_threads,
-        state_dir=settings.cache_dir / "llm-state",
-        lock_path=settings.cache_dir / "llm.lock",
-        lock_timeout=settings.llm_timeout,
-    )
+    options = {
+        "path": path,
+        "context": settings.llm_context,
+        "threads": settings.llm_threads,
+        "state_dir": settings.cache_dir / "llm-state",
+        "lock_path": settings.cache_dir / "llm.lock",
+        "lock_timeout": settings.llm_timeout,
+    }
+    if worker and settings.llm_worker:
+        from assistant.worker import WorkerModel
+
+        return WorkerModel(
+            "assistant.backends.chat:LocalModel",
+            options,
+            f"local:{path.name}",
+            max_answers=settings.llm_worker_max_answers,
+            max_growth_mb=settings.llm_worker_max_growth_mb,
+        )
+    return LocalModel(**options)  # type: ignore[arg-type]

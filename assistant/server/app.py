@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -32,6 +33,7 @@ from assistant.errors import (
     IndexMismatchError,
     IndexMissingError,
     InputError,
+    ModelError,
     problems,
 )
 from assistant.mcp.tools import build_server
@@ -41,8 +43,10 @@ from assistant.server.engine import MAX_QUESTION, Busy, Engine, QueuedArchive, Q
 from assistant.server.guard import Guard
 from assistant.settings import Settings
 from assistant.store import index_status
+from assistant.worker import ModelCrashed
 
 STATIC = files("assistant.server") / "static"
+log = logging.getLogger("assistant.server")
 
 
 class _Retrieval(BaseModel):
@@ -88,12 +92,20 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
     502: {"model": Problem, "description": "The model's server failed."},
     503: {"model": Problem, "description": "Busy (see Retry-After), or no index yet."},
 }
-_STATUS = {Busy: 503, InputError: 422, IndexMissingError: 503, IndexMismatchError: 503, BackendError: 502}
+_STATUS = {
+    Busy: 503,
+    InputError: 422,
+    IndexMissingError: 503,
+    IndexMismatchError: 503,
+    ModelCrashed: 503,  # its worker is restarting: ask again
+    ModelError: 503,
+    BackendError: 502,
+}
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The app over `settings`' index; models and index are loaded at start-up."""
-    engine = Engine(assistant or Assistant(settings), settings.server_queue)
+    engine = Engine(assistant or Assistant(settings, model_in_worker=True), settings.server_queue)
     archive = QueuedArchive(engine)
     agents = build_server(archive)  # MCP at /mcp: one stateless exchange per request
     # without a token, only loopback Host and Origin headers reach it (DNS rebinding); the token guards it
@@ -102,9 +114,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(engine.assistant.prepare)
-        async with agents.session_manager.run():
-            yield
+        try:
+            await run_in_threadpool(engine.assistant.prepare)
+        except ModelError as error:  # search and the page work without the model; asks say why
+            log.error("the model is not available: %s", error)
+        try:
+            async with agents.session_manager.run():
+                yield
+        finally:
+            await run_in_threadpool(engine.assistant.close)
 
     app = FastAPI(
         title="assistant",
@@ -119,7 +137,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.exception_handler(AssistantError)
     async def known_error(request: Request, error: AssistantError) -> JSONResponse:
         status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 500)
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return _error(status, str(error), headers)
 
     @app.exception_handler(StarletteHTTPException)
@@ -162,6 +181,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         return dataclasses.asdict(found) | {
             "outlets": sorted(engine.assistant.index.sources),
             "waiting": engine.waiting,
+            "model": engine.assistant.model_health(),
         }
 
     api.include_router(chat_router(engine))
@@ -170,8 +190,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.router.routes.append(Route("/mcp", _TokenRequired(agents_app, settings), methods=["GET", "POST", "DELETE"]))
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, bool]:
-        return {"ok": True}
+    async def healthz() -> dict[str, Any]:
+        """Up; and where the model runs in a worker process, its state, answers, recycles and memory."""
+        model = await run_in_threadpool(engine.assistant.model_health)
+        return {"ok": True} | ({"model": model} if model is not None else {})
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
