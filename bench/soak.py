@@ -1,6 +1,6 @@
 """A soak of `assistant serve` with the embedded model: several kinds of client for `--minutes`, then its health.
 
-    python bench/soak.py [--minutes 10] [--askers 4] [--queue 3]
+    python bench/soak.py [--minutes 10] [--in-process-minutes 0] [--askers 4] [--queue 3]
 
 Over the sample index, on 127.0.0.1, at once and without pause until the time is up:
 - `--askers` clients ask `/v1/ask` (JSON) and `/v1/chat/completions` (streamed, as a chat front-end);
@@ -12,10 +12,14 @@ Over the sample index, on 127.0.0.1, at once and without pause until the time is
 
 Every response must be one it may give (an ask: 200 or 503 when the queue is full; a bad body: 400,
 413 or 422; an unknown article: 404); anything else, a 5xx other than 503, a timeout or a dropped
-connection is an error. The server's RSS (anonymous and file-backed) and open file descriptors are
-read after its first answer, every 15 s, and when the clients are done. The bound: anonymous memory
-grows by at most 100 MB and descriptors by at most 10 (file-backed pages are the model's weights,
-mapped from its file: bounded by its size). Prints JSON, headline last; writes bench/results/soak.json.
+connection is an error. The server's RSS (anonymous and file-backed, its model's worker process
+included) and open file descriptors are read after its first answer, every 15 s, and when the clients
+are done. The bound: anonymous memory grows by at most 100 MB and descriptors by at most 10
+(file-backed pages are the model's weights, mapped from its file: bounded by its size); the trend of
+anonymous memory over the last 20 minutes (a least-squares line: a recycled worker makes a sawtooth)
+is what must stay flat. With `--in-process-minutes`, a first soak runs the model inside the server's
+process (ASSISTANT_LLM_WORKER=false), for its answers per minute and memory beside the worker's.
+Prints JSON, headline last; writes bench/results/soak.json.
 """
 
 from __future__ import annotations
@@ -173,30 +177,52 @@ def vandal(url: str, tally: Tally, until: float) -> None:
 
 
 def health(pid: int) -> dict[str, float]:
-    """RSS, split into anonymous memory (the heap: where a leak shows) and file-backed pages (the model's
-    weights, mapped from its file: they come in as tokens not read before are met), and descriptors."""
-    process = psutil.Process(pid)
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    kb = {name: int(status[name].split()[0]) for name in ("RssAnon", "RssFile")}
+    """The server's RSS with its model's worker process (if any), split into anonymous memory (the heap:
+    where a leak shows) and file-backed pages (the model's weights, mapped from its file: they come in
+    as tokens not read before are met, and a fresh worker maps them again), and its descriptors."""
+    server = psutil.Process(pid)
+    processes = [server, *server.children(recursive=True)]
+    kb = {"RssAnon": 0, "RssFile": 0}
+    for process in processes:
+        try:
+            status = dict(line.split(":", 1) for line in Path(f"/proc/{process.pid}/status").read_text().splitlines())
+        except OSError:  # a worker retired meanwhile
+            continue
+        for name in kb:
+            kb[name] += int(status[name].split()[0])
     return {
-        "rss_mb": round(process.memory_info().rss / 2**20, 1),
+        "rss_mb": round((kb["RssAnon"] + kb["RssFile"]) / 1024, 1),
         "anon_mb": round(kb["RssAnon"] / 1024, 1),
         "file_mb": round(kb["RssFile"] / 1024, 1),
-        "open_fds": process.num_fds(),
+        "open_fds": server.num_fds(),
+        "processes": len(processes),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--askers", type=int, default=4)
-    parser.add_argument("--queue", type=int, default=3, help="ASSISTANT_SERVER_QUEUE: small, so some asks meet a 503")
-    args = parser.parse_args()
+def model_state(url: str) -> dict[str, Any]:
+    """What `/healthz` says of the model's worker (nothing when the model runs in the server's process)."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return dict(http.get("/healthz").json().get("model") or {})
+
+
+def trend(samples: list[dict[str, Any]], key: str, minutes: float) -> float | None:
+    """Growth of `key` over the last `minutes`, from a least-squares line through the samples taken then:
+    a worker recycled after some growth makes a sawtooth, whose trend is what grows without bound."""
+    last = samples[-1]["minute"]
+    window = [(s["minute"], s[key]) for s in samples if s["minute"] >= last - minutes]
+    if len(window) < 3:
+        return None
+    mean_t = sum(t for t, _ in window) / len(window)
+    mean_v = sum(v for _, v in window) / len(window)
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in window) / sum((t - mean_t) ** 2 for t, _ in window)
+    return round(slope * minutes, 1)
+
+
+def soak(minutes: float, askers: int, env: dict[str, str]) -> dict[str, Any]:
+    """One soak of a fresh `assistant serve` with `env`: its requests, and its memory every 15 s."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
-        env = {"ASSISTANT_INDEX_DIR": str(Path(folder) / "index"), "ASSISTANT_SERVER_QUEUE": str(args.queue)}
-        run([BIN / "assistant", "index", "build", ROOT / "examples" / "articles"], env)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
         log = Path(folder) / "serve.log"
         with log.open("w") as output:
             server = subprocess.Popen(
@@ -208,18 +234,19 @@ def main() -> None:
             start = health(server.pid)
             tally = Tally()
             started = time.monotonic()
-            until = started + 60 * args.minutes
-            clients = [threading.Thread(target=asker, args=(url, tally, until, n)) for n in range(args.askers)]
+            until = started + 60 * minutes
+            clients = [threading.Thread(target=asker, args=(url, tally, until, n)) for n in range(askers)]
             clients += [threading.Thread(target=f, args=(url, tally, until)) for f in (walker, reader, agent, vandal)]
             samples = []
             for client in clients:
                 client.start()
             while any(client.is_alive() for client in clients):
-                samples.append(health(server.pid))
+                samples.append({"minute": round((time.monotonic() - started) / 60, 2)} | health(server.pid))
                 time.sleep(15)
             wall = time.monotonic() - started
             time.sleep(2)  # the last connections close
             end = health(server.pid)
+            worker = model_state(url)
             after = streamed(url, QUESTIONS[1])
         finally:
             server.terminate()
@@ -228,37 +255,60 @@ def main() -> None:
     table = tally.table()
     totals = {key: sum(row[key] for row in table.values()) for key in ("requests", "ok", "busy_503", "errors")}
     growth = {key: round(end[key] - start[key], 1) for key in start}
-    figures = {
-        "minutes": args.minutes,
+    answers = sum(table[kind]["ok"] for kind in ("ask", "chat_stream") if kind in table)
+    return {
+        "minutes": minutes,
         "clients": len(clients),
         "wall_s": round(wall, 1),
         "by_kind": table,
         "totals": totals,
+        "answers_per_minute": round(answers / (wall / 60), 2),  # whole answers (not the walk-aways)
         "server_start": start,
         "server_end": end,
         "server_peak_rss_mb": max(sample["rss_mb"] for sample in samples),
-        "server_every_minute": samples[::4],  # RSS and descriptors while the clients ran
+        "server_every_minute": samples[::4],
         "growth": growth,
+        "anon_trend_last_20_min_mb": trend(samples, "anon_mb", 20),
+        "anon_growth_last_20_min_mb": round(
+            end["anon_mb"] - next(s["anon_mb"] for s in samples if s["minute"] >= wall / 60 - 20), 1
+        ),
+        "worker": worker,
         "within_bound": growth["anon_mb"] <= RSS_BOUND_MB and growth["open_fds"] <= FD_BOUND,
         "answered_after": after.get("status") == 200 and "answer" in after,
         "tracebacks_in_server_log": tracebacks,
     }
-    answers = sum(table[kind]["ok"] for kind in ("ask", "chat_stream", "ask_walk_away") if kind in table)
-    emit(
-        "soak",
-        figures,
-        {
-            "answers": answers,
-            "busy_503": totals["busy_503"],
-            "errors": totals["errors"],
-            "ask_p50_s": table.get("ask", {}).get("p50_s"),
-            "ask_p95_s": table.get("ask", {}).get("p95_s"),
-            "rss_mb": f"{start['rss_mb']} -> {end['rss_mb']}",
-            "anon_mb": f"{start['anon_mb']} -> {end['anon_mb']}",
-            "open_fds": f"{start['open_fds']} -> {end['open_fds']}",
-            "within_bound": figures["within_bound"],
-        },
-    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=10.0, help="the soak with the model in its worker")
+    parser.add_argument("--in-process-minutes", type=float, default=0.0, help="first, the model in the server")
+    parser.add_argument("--askers", type=int, default=4)
+    parser.add_argument("--queue", type=int, default=3, help="ASSISTANT_SERVER_QUEUE: small, so some asks meet a 503")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        env = {"ASSISTANT_INDEX_DIR": str(Path(folder) / "index"), "ASSISTANT_SERVER_QUEUE": str(args.queue)}
+        run([BIN / "assistant", "index", "build", ROOT / "examples" / "articles"], env)
+        runs = {}
+        if args.in_process_minutes:
+            runs["in_process"] = soak(args.in_process_minutes, args.askers, env | {"ASSISTANT_LLM_WORKER": "false"})
+        runs["worker"] = soak(args.minutes, args.askers, env)
+    worker = runs["worker"]
+    headline: dict[str, Any] = {
+        "answers_per_minute": {mode: figures["answers_per_minute"] for mode, figures in runs.items()},
+        "errors": {mode: figures["totals"]["errors"] for mode, figures in runs.items()},
+        "busy_503": {mode: figures["totals"]["busy_503"] for mode, figures in runs.items()},
+        "anon_mb": {m: f"{f['server_start']['anon_mb']} -> {f['server_end']['anon_mb']}" for m, f in runs.items()},
+        "anon_trend_last_20_min_mb": {mode: figures["anon_trend_last_20_min_mb"] for mode, figures in runs.items()},
+        "recycles": worker["worker"].get("recycles"),
+        "worker_start_s": worker["worker"].get("last_start_s"),
+        "within_bound": all(figures["within_bound"] for figures in runs.values()),
+    }
+    if "in_process" in runs:
+        headline["worker_vs_in_process_rate"] = round(
+            worker["answers_per_minute"] / runs["in_process"]["answers_per_minute"], 3
+        )
+    emit("soak", {"runs": runs}, headline)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ class Scripted:
         self.pid = os.getpid()
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        self.kept.append(bytearray(os.urandom(int(self.leak_mb * 2**20))))  # written: resident, not shared
+        block = bytearray(int(self.leak_mb * 2**20))
+        block[::4096] = b"\x01" * len(block[::4096])  # each page written: resident, the process's own
+        self.kept.append(block)
         for start in range(0, len(REPLY), 8):
             time.sleep(self.delay)
             yield REPLY[start : start + 8]

@@ -5,7 +5,8 @@ back), and an abort inside llama.cpp takes its process with it. So the long-runn
 the model in a worker process (`child.run`) and this object in their own: it forwards the chat
 model's calls over a pipe, and
 - after `max_answers` answers, or once the worker's anonymous memory has grown by `max_growth_mb`
-  since it was ready, retires it between two answers and starts the next one at once;
+  since its first answer (which allocates what every answer uses), retires it between two answers
+  and starts the next one at once;
 - when the worker dies mid-call, raises `ModelCrashed` (retry in a few seconds) for that call only
   and starts a new worker for the next;
 - when a worker cannot load the model (a broken file, a crash while loading), says why to every
@@ -60,7 +61,7 @@ class WorkerState:
     recycles: int = 0
     crashes: int = 0
     rss_mb: float | None = None  # the current worker's resident memory
-    growth_mb: float | None = None  # of its anonymous memory since it was ready
+    growth_mb: float | None = None  # of its anonymous memory since its first answer
     last_start_s: float | None = None  # from spawn to ready
     reason: str | None = None  # why it is broken, or why the last one died
 
@@ -181,8 +182,7 @@ class WorkerModel:
         self.status.state, self.status.reason = "ready", None
         self.status.last_start_s = round(time.monotonic() - self._started_at, 3)
         self._failures = 0
-        memory = _memory(self._process.pid)
-        self._baseline_anon = memory[1] if memory else None
+        self._baseline_anon = None  # read after its first answer: the first prompt allocates what every one uses
         log.info("the model's worker %s is ready in %.1f s", self._process.pid, self.status.last_start_s)
         return self._conn
 
@@ -235,6 +235,9 @@ class WorkerModel:
             return
         self.status.answers += 1
         self.status.answers_by_worker += 1
+        if self._baseline_anon is None and self._process is not None:
+            memory = _memory(self._process.pid)
+            self._baseline_anon = memory[1] if memory else None
         self._measure()
         grown = self.status.growth_mb or 0.0
         if self.status.answers_by_worker >= self.max_answers or grown >= self.max_growth_mb:
