@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import math
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from assistant.backends.turns import model_turn
 from assistant.disk import replacing
 from assistant.errors import BackendError, ConfigError, ModelError
 from assistant.settings import DEFAULT_OPENAI_LLM_MODEL, Settings
@@ -47,7 +47,8 @@ class LocalModel:
     or two threads of one) spin against each other and both crawl: every
     generation holds `lock_path`, a file lock shared by every local model of this
     cache directory, and a second one waits (logging that it does) for at most
-    `lock_timeout` seconds, then runs at full speed.
+    `lock_timeout` seconds (None: as long as it takes), then runs at full speed. Waiters are served
+    in arrival order (`turns.model_turn`).
     """
 
     def __init__(
@@ -57,7 +58,7 @@ class LocalModel:
         threads: int | None = None,
         state_dir: Path | None = None,
         lock_path: Path | None = None,
-        lock_timeout: float = 120.0,
+        lock_timeout: float | None = 120.0,
     ) -> None:
         self.path = path
         self.context = context
@@ -198,31 +199,12 @@ class LocalModel:
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
-        """This generation's turn at the cores: the machine-wide lock, waited for if another holds it."""
+        """This generation's turn at the cores: the machine-wide lock, after those who asked for it first."""
         if self.lock_path is None:
             yield
             return
-        from filelock import FileLock, Timeout
-
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.lock_path), thread_local=False)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            log.warning("waiting for the model: another answer is being generated on this machine")
-            started = time.perf_counter()
-            try:
-                lock.acquire(timeout=self.lock_timeout)
-            except Timeout:
-                raise BackendError(
-                    f"the embedded model was busy with another answer for {self.lock_timeout:g} s "
-                    "(ASSISTANT_LLM_TIMEOUT); try again when it is done"
-                ) from None
-            log.info("the model is free after %.1f s", time.perf_counter() - started)
-        try:
+        with model_turn(self.lock_path, self.lock_timeout):
             yield
-        finally:
-            lock.release()
 
 
 TokenStats = dict[str, float]
@@ -436,9 +418,10 @@ def openai_client(settings: Settings, base_url: str | None = None) -> Any:
     )
 
 
-def make_chat_model(settings: Settings, worker: bool = False) -> ChatModel:
+def make_chat_model(settings: Settings, worker: bool = False, long_job: bool = False) -> ChatModel:
     """The chat model the settings name; with `worker` (a long-running server), the embedded one runs in a
-    worker process that is recycled before it grows and restarted if it dies (`assistant.worker`)."""
+    worker process that is recycled before it grows and restarted if it dies (`assistant.worker`); a
+    `long_job` (an evaluation) waits for its turns at the embedded model as long as it takes."""
     if settings.llm_backend == "openai":
         return OpenAIModel(openai_client(settings), settings.llm_model or DEFAULT_OPENAI_LLM_MODEL)
     if settings.llm_model:
@@ -453,7 +436,7 @@ def make_chat_model(settings: Settings, worker: bool = False) -> ChatModel:
         "threads": settings.llm_threads,
         "state_dir": settings.cache_dir / "llm-state",
         "lock_path": settings.cache_dir / "llm.lock",
-        "lock_timeout": settings.llm_timeout,
+        "lock_timeout": None if long_job else settings.llm_timeout,
     }
     if worker and settings.llm_worker:
         from assistant.worker import WorkerModel

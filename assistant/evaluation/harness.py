@@ -68,7 +68,7 @@ def evaluate(
 
     chat_model: ChatModel | None = None
     if not retrieval_only:
-        chat_model = CachedChatModel(make_chat_model(settings), settings.cache_dir / "llm-cache")
+        chat_model = CachedChatModel(make_chat_model(settings, long_job=True), settings.cache_dir / "llm-cache")
     pipelines: list[Pipeline] = [OurPipeline(settings, chat_model, rate=fit_confidence is None)]
     if baseline:
         if corpus is None or workspace is None:

@@ -177,7 +177,7 @@ class LangChainBaseline:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         from assistant.backends.chat import make_chat_model
 
-        model = self.chat_model = self.chat_model or make_chat_model(self.settings)
+        model = self.chat_model = self.chat_model or make_chat_model(self.settings, long_job=True)
         context = "\n\n".join(p.chunk.text for p in passages[: self.top_k])
         messages = [{"role": "user", "content": self.PROMPT.format(context=context, question=question)}]
         started = time.perf_counter()

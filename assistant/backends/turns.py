@@ -1,0 +1,83 @@
+"""Turns at the embedded model's cores, machine-wide, served in arrival order.
+
+A file lock alone is not fair: whoever polls first when it is released takes it, so a long job
+that releases it between questions (an `assistant eval`) can be passed again and again by later
+asks until it times out. Here each waiter leaves a ticket in a folder beside the lock, a file
+named by its arrival time and process, and only the oldest ticket of a live process may take the
+lock: the others wait behind it. A process that dies waiting leaves its ticket, which the next
+waiter removes (its process is gone); one that dies holding the lock releases it with its process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from assistant.errors import BackendError
+
+log = logging.getLogger("assistant.backends.chat")
+POLL_S = 0.05
+
+
+@contextmanager
+def model_turn(lock_path: Path, timeout: float | None) -> Iterator[None]:
+    """Hold the machine-wide model lock at `lock_path`, after everyone who asked for it before; give up with
+    a `BackendError` after `timeout` seconds of waiting (None: wait as long as it takes)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path), thread_local=False)
+    queue = lock_path.with_name(lock_path.name + ".queue")
+    queue.mkdir(exist_ok=True)
+    ticket = queue / f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    ticket.touch()
+    started = time.perf_counter()
+    said = False
+    try:
+        while True:
+            if _first(queue) == ticket.name:
+                try:
+                    lock.acquire(timeout=POLL_S)
+                    break
+                except Timeout:
+                    pass
+            else:
+                time.sleep(POLL_S)
+            waited = time.perf_counter() - started
+            if not said and waited > 0.2:
+                log.warning("waiting for the model: another answer is being generated on this machine")
+                said = True
+            if timeout is not None and waited > timeout:
+                raise BackendError(
+                    f"the embedded model was busy with another answer for {timeout:g} s "
+                    "(ASSISTANT_LLM_TIMEOUT); try again when it is done"
+                )
+    finally:
+        ticket.unlink(missing_ok=True)  # taken or given up: the next in line is first now
+    if said:
+        log.info("the model is free after %.1f s", time.perf_counter() - started)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _first(queue: Path) -> str | None:
+    """The oldest ticket of a live process (tickets of dead ones are removed on the way)."""
+    for name in sorted(entry.name for entry in os.scandir(queue)):
+        try:
+            os.kill(int(name.split("-")[1]), 0)
+        except ProcessLookupError:
+            (queue / name).unlink(missing_ok=True)
+            continue
+        except (ValueError, IndexError):  # not a ticket
+            continue
+        except PermissionError:  # alive, another user's
+            pass
+        return name
+    return None

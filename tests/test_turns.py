@@ -1,0 +1,70 @@
+"""Turns at the embedded model, machine-wide, in arrival order (`assistant.backends.turns`), with real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from subprocess import Popen
+
+from filelock import FileLock
+
+from assistant.backends.turns import model_turn
+
+TAKER = Path(__file__).parent / "turn_taker.py"
+
+
+def take(lock: Path, name: str, log: Path, hold: float = 0.2, turns: int = 1, timeout: str = "none") -> Popen:
+    command = [sys.executable, str(TAKER), str(lock), name, str(hold), str(turns), timeout, str(log)]
+    return subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+
+
+def queued(lock: Path, count: int) -> None:
+    """Until `count` tickets wait in the lock's queue."""
+    deadline = time.monotonic() + 30
+    queue = lock.with_name(lock.name + ".queue")
+    while len(list(queue.iterdir()) if queue.exists() else []) < count:
+        assert time.monotonic() < deadline, "the waiters never queued"
+        time.sleep(0.02)
+
+
+def test_waiters_take_the_model_in_the_order_they_came(tmp_path: Path) -> None:
+    lock, log = tmp_path / "llm.lock", tmp_path / "order.log"
+    waiters = []
+    with FileLock(str(lock)):  # an answer is being generated
+        for number in range(5):
+            waiters.append(take(lock, f"w{number}", log, hold=0.1))
+            queued(lock, number + 1)  # each arrives after the one before
+    assert [w.wait(timeout=60) for w in waiters] == [0] * 5
+    assert [line for line in log.read_text().split() if line.startswith("turn:")] == [f"turn:w{n}" for n in range(5)]
+    assert "waiting for the model" in waiters[4].stderr.read()  # type: ignore[union-attr]
+
+
+def test_a_long_job_keeps_going_between_asks_and_never_gives_up(tmp_path: Path) -> None:
+    lock, log = tmp_path / "llm.lock", tmp_path / "order.log"
+    job = take(lock, "job", log, hold=0.3, turns=6)  # an eval: many turns, waits as long as it takes
+    time.sleep(0.2)
+    asks = []
+    for number in range(3):  # asks from another terminal, each giving up after 5 s
+        asks.append(take(lock, f"ask{number}", log, hold=0.3, timeout="5"))
+        time.sleep(0.35)
+    assert job.wait(timeout=60) == 0 and [a.wait(timeout=60) for a in asks] == [0, 0, 0]
+    order = log.read_text().split()
+    assert order.count("turn:job") == 6 and not any(line.startswith("gave-up") for line in order)
+    for number in range(3):  # each ask waited for at most the job's turn under way when it came
+        came, went = order.index(f"arrive:ask{number}"), order.index(f"turn:ask{number}")
+        assert order[came:went].count("turn:job") <= 1, order
+
+
+def test_a_waiter_that_died_does_not_hold_up_the_queue(tmp_path: Path) -> None:
+    lock = tmp_path / "llm.lock"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    queue = lock.with_name(lock.name + ".queue")
+    queue.mkdir()
+    stale = queue / f"{0:020d}-{gone.stdout.strip()}-deadbeef"  # older than anyone, of a process now gone
+    stale.touch()
+    started = time.monotonic()
+    with model_turn(lock, timeout=5):
+        assert time.monotonic() - started < 1
+    assert not stale.exists() and list(queue.iterdir()) == []
