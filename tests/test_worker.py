@@ -157,3 +157,24 @@ def test_the_real_server_survives_its_model_killed_mid_answer(sample_index_dir: 
     assert body["timings"]["model_start_s"] > 0  # it waited for the new worker's model to load
     assert health["crashes"] == 1 and health["pid"] != worker["pid"] and health["state"] == "ready"
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.llm
+def test_chat_answers_through_its_worker_and_exits_cleanly(sample_index_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    shutil.copytree(sample_index_dir, tmp_path / "index")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "chat"],
+        input=f"{DAESH}\n/quit\n",
+        env=env | {"COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+        timeout=600,  # a worker left running would keep it from exiting
+    )
+    assert done.returncode == 0, done.stderr
+    assert "welcome" in done.stdout and "State Department" in done.stdout
+    assert "Traceback" not in done.stderr

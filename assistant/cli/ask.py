@@ -73,8 +73,9 @@ def streamed(ask: Callable[[Callable[[str], None]], Answer]) -> Answer:
     return answer
 
 
-def open_assistant() -> Assistant | RemoteAssistant:
-    """The assistant of the settings: in this process, or a running server's (ASSISTANT_SERVER_URL)."""
+def open_assistant(long_running: bool = False) -> Assistant | RemoteAssistant:
+    """The assistant of the settings: in this process, or a running server's (ASSISTANT_SERVER_URL); a
+    `long_running` session (`chat`) keeps the embedded model in a worker process that survives its crash."""
     from assistant.answering.qa import Assistant
     from assistant.settings import load_settings
 
@@ -84,7 +85,7 @@ def open_assistant() -> Assistant | RemoteAssistant:
 
         token = settings.server_token.get_secret_value() if settings.server_token else None
         return RemoteAssistant(settings.server_url, token, timeout=settings.llm_timeout * (settings.server_queue + 1))
-    return Assistant(settings)
+    return Assistant(settings, model_in_worker=long_running)
 
 
 def print_sources(answer: Answer) -> None:

@@ -27,7 +27,7 @@ def chat(
     from assistant.answering.retrieval import Filters
 
     filters = Filters.parse(source, since, until)
-    assistant = open_assistant()
+    assistant = open_assistant(long_running=True)
     session = Session(assistant)
     interactive = sys.stdin.isatty()
     if interactive:

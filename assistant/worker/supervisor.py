@@ -91,6 +91,7 @@ class WorkerModel:
         self._broken_until = 0.0
         self._failures = 0
         self._waited_s = 0.0
+        self._closed = False
         self._lock = threading.RLock()  # one call at a time on the pipe
 
     # -- the chat model's calls --------------------------------------------------------------
@@ -141,7 +142,11 @@ class WorkerModel:
         return asdict(self.status)
 
     def close(self) -> None:
-        """Stop the worker (a server does at shutdown)."""
+        """Stop the worker now, even mid-answer (a server does at shutdown); no other is started."""
+        self._closed = True
+        process = self._process
+        if process is not None:
+            process.kill()  # a call under way ends with the pipe; the lock is not waited for
         with self._lock:
             self._retire()
             self.status.state = "stopped"
@@ -160,6 +165,8 @@ class WorkerModel:
         """The pipe of a worker that has loaded the model: the running one, or one started now."""
         if self._conn is not None and self.status.state == "ready":
             return self._conn
+        if self._closed:
+            raise ModelError("the model was stopped: the server is shutting down")
         now = time.monotonic()
         if now < self._broken_until:
             wait = self._broken_until - now
@@ -212,6 +219,8 @@ class WorkerModel:
         try:
             return conn.recv()
         except (EOFError, OSError):
+            if self._closed:
+                raise ModelError("the model was stopped: the server is shutting down") from None
             reason = self._exit_reason()
             self.status.crashes += 1
             self.status.reason = f"the model's worker died mid-answer ({reason})"
@@ -219,6 +228,10 @@ class WorkerModel:
             self._retire()
             self._spawn()
             raise ModelCrashed(f"{self.status.reason}; it is restarting: ask again in a few seconds") from None
+        except BaseException:  # Ctrl-C in the middle of a message: the pipe cannot be trusted, so a new worker
+            self._retire()
+            self._spawn()
+            raise
 
     def _cancel(self, conn: Connection) -> None:
         """Tell the worker to stop streaming, and read up to the end of its answer."""
