@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +20,11 @@ import httpx
 import pytest
 from conftest import DAESH
 from test_reading_room import assistant_serve
+from test_server import Server
 from worker_models import REPLY
 
 from assistant.server.client import server_sent_events
+from assistant.settings import Settings
 from assistant.worker import ModelCrashed, ModelUnavailable, WorkerModel
 
 HERE = Path(__file__).parent
@@ -97,6 +100,33 @@ def test_a_client_that_leaves_cancels_the_rest_and_the_next_answer_is_whole(clos
     pieces.close()
     assert time.monotonic() - started < 1.0  # stopped at the next piece, not written to the end
     assert "".join(model.stream([], 64)) == REPLY
+
+
+def test_a_server_whose_worker_is_recycled_under_load_answers_every_question_once(
+    sample_settings: Settings, local_embedder, closing: list[WorkerModel]
+) -> None:
+    model = scripted(leak_mb=5, delay=0.02)
+    model.max_growth_mb = 12  # a new worker every fourth answer
+    closing.append(model)
+    results: list[tuple[int, str]] = []
+
+    def ask() -> None:
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            response = http.post("/v1/ask", json={"question": DAESH})
+            results.append((response.status_code, response.json().get("answer", "")))
+
+    with Server(sample_settings, model, local_embedder) as server:  # type: ignore[arg-type]
+        clients = [threading.Thread(target=ask) for _ in range(8)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join(120)
+        with httpx.Client(base_url=server.url) as http:
+            health = http.get("/healthz").json()["model"]
+    assert [status for status, _ in results] == [200] * 8
+    assert len({answer for _, answer in results}) == 1  # each whole: the scripted reply, its citation checked
+    assert results[0][1].startswith("The US said it would welcome Russia's interest in fighting Islamic State [")
+    assert health["answers"] == 8 and health["recycles"] == 2 and health["crashes"] == 0
 
 
 def test_a_model_that_crashes_while_loading_is_reported_and_tried_again_later(closing: list[WorkerModel]) -> None:

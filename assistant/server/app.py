@@ -116,7 +116,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             await run_in_threadpool(engine.assistant.prepare)
-        except ModelError as error:  # search and the page work without the model; asks say why
+        except (ModelError, BackendError) as error:  # search and the page work without the model; asks say why
             log.error("the model is not available: %s", error)
         try:
             async with agents.session_manager.run():

@@ -53,8 +53,9 @@ def run(conn: Connection, factory: str, options: dict[str, Any]) -> None:
             if method == "stream":
                 _stream(conn, model, args)
                 conn.send(("result", None))
-            else:
-                conn.send(("result", getattr(model, method)(*args)))
+            else:  # a call the model lacks (a probe, a warm-up) tells nothing, as in the parent's getattr
+                call = getattr(model, method, None)
+                conn.send(("result", call(*args) if call is not None else None))
         except (BrokenPipeError, EOFError):
             return
         except Exception as error:
