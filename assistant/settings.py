@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     )
     llm_worker_max_answers: int = Field(200, ge=1, description="Answers before the worker is replaced by a fresh one.")
     llm_worker_max_growth_mb: float = Field(
-        64.0, gt=0, description="Growth of the worker's own memory (MB) after which it is replaced."
+        32.0, gt=0, description="Growth of the worker's own memory (MB) after which it is replaced."
     )
     max_answer_tokens: int = Field(384, description="Longest answer, in tokens.")
     openai_api_key: SecretStr | None = Field(

@@ -68,3 +68,17 @@ def test_a_waiter_that_died_does_not_hold_up_the_queue(tmp_path: Path) -> None:
     with model_turn(lock, timeout=5):
         assert time.monotonic() - started < 1
     assert not stale.exists() and list(queue.iterdir()) == []
+
+
+def test_a_ticket_nobody_touches_is_stale_even_if_its_process_number_is_alive(tmp_path: Path) -> None:
+    import os
+
+    lock = tmp_path / "llm.lock"
+    queue = lock.with_name(lock.name + ".queue")
+    queue.mkdir()
+    reused = queue / f"{0:020d}-{os.getppid()}-deadbeef"  # a live process's number: died, number reused
+    reused.touch()
+    os.utime(reused, (time.time() - 60, time.time() - 60))
+    with model_turn(lock, timeout=5):
+        pass
+    assert not reused.exists()

@@ -4,8 +4,10 @@ A file lock alone is not fair: whoever polls first when it is released takes it,
 that releases it between questions (an `assistant eval`) can be passed again and again by later
 asks until it times out. Here each waiter leaves a ticket in a folder beside the lock, a file
 named by its arrival time and process, and only the oldest ticket of a live process may take the
-lock: the others wait behind it. A process that dies waiting leaves its ticket, which the next
-waiter removes (its process is gone); one that dies holding the lock releases it with its process.
+lock: the others wait behind it. A waiter touches its ticket every second; a ticket whose process
+is gone, or untouched for `STALE_S` (its process died and its number was reused, or it lives in
+another PID namespace), is removed by the next waiter. A process that dies holding the lock
+releases it with its process.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from assistant.errors import BackendError
 
 log = logging.getLogger("assistant.backends.chat")
 POLL_S = 0.05
+STALE_S = 10.0
 
 
 @contextmanager
@@ -36,10 +39,13 @@ def model_turn(lock_path: Path, timeout: float | None) -> Iterator[None]:
     queue.mkdir(exist_ok=True)
     ticket = queue / f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     ticket.touch()
-    started = time.perf_counter()
+    started = touched = time.perf_counter()
     said = False
     try:
         while True:
+            if time.perf_counter() - touched > 1:
+                ticket.touch()  # still waiting
+                touched = time.perf_counter()
             if _first(queue) == ticket.name:
                 try:
                     lock.acquire(timeout=POLL_S)
@@ -68,16 +74,19 @@ def model_turn(lock_path: Path, timeout: float | None) -> Iterator[None]:
 
 
 def _first(queue: Path) -> str | None:
-    """The oldest ticket of a live process (tickets of dead ones are removed on the way)."""
-    for name in sorted(entry.name for entry in os.scandir(queue)):
+    """The oldest ticket of a live waiter (stale tickets are removed on the way)."""
+    now = time.time()
+    for entry in sorted(os.scandir(queue), key=lambda entry: entry.name):
         try:
-            os.kill(int(name.split("-")[1]), 0)
-        except ProcessLookupError:
-            (queue / name).unlink(missing_ok=True)
+            if now - entry.stat().st_mtime > STALE_S:
+                raise ProcessLookupError
+            os.kill(int(entry.name.split("-")[1]), 0)
+        except (ProcessLookupError, FileNotFoundError):
+            Path(entry.path).unlink(missing_ok=True)
             continue
         except (ValueError, IndexError):  # not a ticket
             continue
         except PermissionError:  # alive, another user's
             pass
-        return name
+        return entry.name
     return None

@@ -75,7 +75,7 @@ class WorkerModel:
         options: dict[str, Any],
         model_id: str,
         max_answers: int = 200,
-        max_growth_mb: float = 64.0,
+        max_growth_mb: float = 32.0,
         load_timeout: float = 300.0,
         retry_after: float = 10.0,
     ) -> None:
