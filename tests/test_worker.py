@@ -91,6 +91,18 @@ def test_a_worker_killed_mid_answer_fails_that_answer_only(closing: list[WorkerM
     assert model.status.pid != killed and model.health()["crashes"] == 1
 
 
+def test_a_worker_that_died_between_answers_is_replaced_for_the_next_one(closing: list[WorkerModel]) -> None:
+    model = scripted()
+    closing.append(model)
+    first = model.count_tokens([])
+    assert first is not None
+    os.kill(first, signal.SIGKILL)  # the out-of-memory killer, between two questions
+    time.sleep(0.5)
+    assert "".join(model.stream([], 64)) == REPLY  # no answer was under way: nothing to fail
+    assert model.count_tokens([]) != first and model.health()["crashes"] == 1
+    assert "between answers (killed by SIGKILL)" in model.health()["last_crash"]
+
+
 def test_a_client_that_leaves_cancels_the_rest_and_the_next_answer_is_whole(closing: list[WorkerModel]) -> None:
     model = scripted(delay=0.2)  # 10 pieces: 2 s to the end
     closing.append(model)

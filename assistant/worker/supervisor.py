@@ -63,7 +63,8 @@ class WorkerState:
     rss_mb: float | None = None  # the current worker's resident memory
     growth_mb: float | None = None  # of its anonymous memory since its first answer
     last_start_s: float | None = None  # from spawn to ready
-    reason: str | None = None  # why it is broken, or why the last one died
+    reason: str | None = None  # why it is broken
+    last_crash: str | None = None  # why the last worker that died did
 
 
 class WorkerModel:
@@ -164,7 +165,9 @@ class WorkerModel:
     def _ready(self) -> Connection:
         """The pipe of a worker that has loaded the model: the running one, or one started now."""
         if self._conn is not None and self.status.state == "ready":
-            return self._conn
+            if self._process is not None and self._process.is_alive():
+                return self._conn
+            self._died_idle()
         if self._closed:
             raise ModelError("the model was stopped: the server is shutting down")
         now = time.monotonic()
@@ -192,6 +195,14 @@ class WorkerModel:
         self._baseline_anon = None  # read after its first answer: the first prompt allocates what every one uses
         log.info("the model's worker %s is ready in %.1f s", self._process.pid, self.status.last_start_s)
         return self._conn
+
+    def _died_idle(self) -> None:
+        """A worker that died between calls (the out-of-memory killer, a signal): no answer was under way,
+        so a new one is started for this call."""
+        self.status.crashes += 1
+        self.status.last_crash = f"the model's worker died between answers ({self._exit_reason()})"
+        log.error("%s: starting a new one", self.status.last_crash)
+        self._retire()
 
     def _spawn(self) -> None:
         parent, child_end = self._context.Pipe()
@@ -223,11 +234,11 @@ class WorkerModel:
                 raise ModelError("the model was stopped: the server is shutting down") from None
             reason = self._exit_reason()
             self.status.crashes += 1
-            self.status.reason = f"the model's worker died mid-answer ({reason})"
-            log.error("%s: starting a new one", self.status.reason)
+            self.status.last_crash = f"the model's worker died mid-answer ({reason})"
+            log.error("%s: starting a new one", self.status.last_crash)
             self._retire()
             self._spawn()
-            raise ModelCrashed(f"{self.status.reason}; it is restarting: ask again in a few seconds") from None
+            raise ModelCrashed(f"{self.status.last_crash}; it is restarting: ask again in a few seconds") from None
         except BaseException:  # Ctrl-C in the middle of a message: the pipe cannot be trusted, so a new worker
             self._retire()
             self._spawn()
