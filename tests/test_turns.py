@@ -10,6 +10,7 @@ from subprocess import Popen
 
 from filelock import FileLock
 
+from assistant.backends.chat import LocalModel
 from assistant.backends.turns import model_turn
 
 TAKER = Path(__file__).parent / "turn_taker.py"
@@ -82,3 +83,16 @@ def test_a_ticket_nobody_touches_is_stale_even_if_its_process_number_is_alive(tm
     with model_turn(lock, timeout=5):
         pass
     assert not reused.exists()
+
+
+def test_an_answer_holds_one_turn_for_all_its_calls(tmp_path: Path) -> None:
+    lock, log = tmp_path / "llm.lock", tmp_path / "order.log"
+    model = LocalModel(Path("unused.gguf"), lock_path=lock)  # its turns only: nothing is loaded
+    with model.turn():  # an answer: its probe, its reply, its reading
+        other = take(lock, "other", log)
+        queued(lock, 1)
+        for _ in range(3):
+            with model.turn():  # each call of the answer: no new turn, no wait behind the other
+                time.sleep(0.1)
+        assert "turn:other" not in log.read_text()
+    assert other.wait(timeout=30) == 0 and "turn:other" in log.read_text()

@@ -21,6 +21,7 @@ import pytest
 from conftest import DAESH
 from test_reading_room import assistant_serve
 from test_server import Server
+from test_turns import queued, take
 from worker_models import REPLY
 
 from assistant.server.client import server_sent_events
@@ -101,6 +102,24 @@ def test_a_worker_that_died_between_answers_is_replaced_for_the_next_one(closing
     assert "".join(model.stream([], 64)) == REPLY  # no answer was under way: nothing to fail
     assert model.count_tokens([]) != first and model.health()["crashes"] == 1
     assert "between answers (killed by SIGKILL)" in model.health()["last_crash"]
+
+
+def test_an_answer_in_one_turn_reads_its_worker_and_the_recycling_waits_for_its_end(
+    closing: list[WorkerModel], tmp_path: Path
+) -> None:
+    lock, log = tmp_path / "llm.lock", tmp_path / "order.log"
+    model = WorkerModel("worker_models:TakesTurns", {"lock": str(lock)}, "scripted")
+    model.max_answers = 1
+    closing.append(model)
+    with model.turn():  # the worker holds the machine-wide turn across the answer's calls
+        other = take(lock, "other", log)
+        queued(lock, 1)
+        writer = model.count_tokens([])
+        assert "".join(model.stream([], 64)) == REPLY  # its last answer: due for recycling
+        assert model.count_tokens([]) == writer  # the answer's last calls reach the worker that wrote it
+        assert "turn:other" not in log.read_text()
+    assert other.wait(timeout=30) == 0
+    assert model.health()["recycles"] == 1 and model.count_tokens([]) != writer
 
 
 def test_a_client_that_leaves_cancels_the_rest_and_the_next_answer_is_whole(closing: list[WorkerModel]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 
 Messages = list[dict[str, str]]
 REPLY = "The US said it would welcome Russia's interest in fighting Islamic State [1]."
@@ -46,3 +48,16 @@ class FailsToLoad(Scripted):
         from assistant.errors import ModelError
 
         raise ModelError("cannot load model /models/broken.gguf: not a GGUF file")
+
+
+class TakesTurns(Scripted):
+    """A model that takes turns at a machine-wide lock, as the embedded model does (`LocalModel.turn`)."""
+
+    def __init__(self, lock: str) -> None:
+        super().__init__()
+        from assistant.backends.chat import LocalModel
+
+        self.local = LocalModel(Path("unused.gguf"), lock_path=Path(lock))  # its turns only: nothing is loaded
+
+    def turn(self) -> AbstractContextManager[None]:
+        return self.local.turn()

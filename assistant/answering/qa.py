@@ -15,7 +15,7 @@ from assistant.answering.injection import neutralise
 from assistant.answering.mentions import unknown_names, unknown_outlets
 from assistant.answering.reranking import rerank
 from assistant.answering.retrieval import Filters, retrieve
-from assistant.backends.chat import ChatModel, Messages, make_chat_model
+from assistant.backends.chat import ChatModel, Messages, make_chat_model, one_turn
 from assistant.backends.embeddings import Embedder, make_embedder
 from assistant.confidence import ConfidenceModel, after_answer, before_answer, load_model
 from assistant.judges import AnswerJudge, ClaimVerifier, answer_judge, claim_verifier
@@ -213,6 +213,20 @@ class Assistant:
             timings["total_s"] = time.perf_counter() - started
             return result.model_copy(update={"answer": text, "timings": _rounded(timings)})
 
+        with one_turn(self.chat_model):  # probe, reply and reading in one turn at a local model
+            return self._written(question, passages, note, result, timings, started, sink)
+
+    def _written(
+        self,
+        question: str,
+        passages: list[Passage],
+        note: str,
+        result: Answer,
+        timings: dict[str, float],
+        started: float,
+        sink: TextSink,
+    ) -> Answer:
+        """The model's answer from the evidence `passages`, checked and rated, completing `result`."""
         messages = build_messages(question, passages, note=note)
         rating = self.confidence_model
         signals = before_answer(self.chat_model, messages, question, passages) if self.settings.confidence else {}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -34,6 +35,13 @@ class ChatModel(Protocol):
     def yes_probability(self, messages: Messages) -> float | None:
         """P(Yes) / (P(Yes) + P(No)) for the first token of the reply to `messages`; None where it cannot tell."""
         ...
+
+
+def one_turn(model: ChatModel | None) -> AbstractContextManager[Any]:
+    """One turn at `model` for all the calls of an answer, where it takes turns (a local model):
+    another process's answer does not slip in between this one's probe and its reply."""
+    turn = getattr(model, "turn", None)
+    return turn() if turn is not None else nullcontext()
 
 
 class LocalModel:
@@ -69,6 +77,7 @@ class LocalModel:
         self.model_id = f"local:{path.name}"
         self._prefixes: dict[tuple[str, str], list[int]] = {}  # first message -> fixed prompt prefix
         self._token_stats: TokenStats | None = None
+        self._holder: int | None = None  # the thread whose turn it is
 
     @cached_property
     def _llama(self) -> Any:
@@ -106,7 +115,7 @@ class LocalModel:
         """Load the model and read the fixed start of prompts like `messages` (the system turn) now."""
         prefix = self._cached_prefix(messages)
         if self.state_dir is not None:
-            with self._turn():
+            with self.turn():
                 _restore_prefix(self._llama, prefix, self.state_dir)
 
     def count_tokens(self, messages: Messages) -> int | None:
@@ -124,7 +133,7 @@ class LocalModel:
         import numpy as np
 
         llama = self._llama
-        with self._turn():
+        with self.turn():
             self._read_prompt(messages)
             logits = _last_logits(llama).copy()
         yes, no = (_first_token(llama, word) for word in ("Yes", "No"))
@@ -139,7 +148,7 @@ class LocalModel:
         llama = self._llama  # loaded outside the lock: loading does not compete for the cores
         steps = TokenSteps()
         self._token_stats = None
-        with self._turn():
+        with self.turn():
             if self.state_dir is not None:
                 _restore_prefix(llama, self._cached_prefix(messages), self.state_dir)
 
@@ -172,7 +181,7 @@ class LocalModel:
         if not answer:
             return None
         steps = TokenSteps()
-        with self._turn():
+        with self.turn():
             self._read_prompt(messages)
             steps.add(_last_logits(llama))
             start = llama.n_tokens
@@ -198,13 +207,18 @@ class LocalModel:
         llama.eval(tokens[shared:])
 
     @contextmanager
-    def _turn(self) -> Iterator[None]:
-        """This generation's turn at the cores: the machine-wide lock, after those who asked for it first."""
-        if self.lock_path is None:
+    def turn(self) -> Iterator[None]:
+        """A turn at the cores for all the calls made inside it (an answer's probe, reply and reading): the
+        machine-wide lock, after those who asked for it first. Each call takes its own turn outside one."""
+        if self.lock_path is None or self._holder == threading.get_ident():
             yield
             return
         with model_turn(self.lock_path, self.lock_timeout):
-            yield
+            self._holder = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._holder = None
 
 
 TokenStats = dict[str, float]

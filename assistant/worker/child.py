@@ -3,7 +3,8 @@
 Messages from the parent: `(method, args)`, or `("exit", ())`. Replies: `("ready", pid)` once
 loaded (or `("error", kind, message)` if it cannot be), then per call `("result", value)` or
 `("error", kind, message)`; a `stream` sends `("text", piece)` for each piece first, and stops
-early if the parent sends `("cancel", ())` meanwhile (its client went away).
+early if the parent sends `("cancel", ())` meanwhile (its client went away). `begin_turn` and
+`end_turn` hold the model's turn (`LocalModel.turn`) across the calls of one answer.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import importlib
 import os
 import signal
-from contextlib import closing
+from contextlib import ExitStack, closing
 from multiprocessing.connection import Connection
 from typing import Any
 
+from assistant.backends.chat import one_turn
 from assistant.errors import AssistantError
 
 CALLS = {"prepare", "count_tokens", "yes_probability", "stream", "token_stats", "reread_token_stats"}
@@ -38,6 +40,7 @@ def run(conn: Connection, factory: str, options: dict[str, Any]) -> None:
         conn.send(("error", _kind(error), str(error) or type(error).__name__))
         return
     conn.send(("ready", os.getpid()))
+    turn = ExitStack()  # the answer's turn at the model, while the parent holds one
     while True:
         try:
             method, args = conn.recv()
@@ -48,6 +51,15 @@ def run(conn: Connection, factory: str, options: dict[str, Any]) -> None:
         if method == "cancel":  # arrived after its stream ended
             continue
         try:
+            if method == "begin_turn":
+                turn.close()
+                turn.enter_context(one_turn(model))
+                conn.send(("result", None))
+                continue
+            if method == "end_turn":
+                turn.close()
+                conn.send(("result", None))
+                continue
             if method not in CALLS:
                 raise ValueError(f"unknown call {method!r}")
             if method == "stream":

@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -93,6 +94,8 @@ class WorkerModel:
         self._failures = 0
         self._waited_s = 0.0
         self._closed = False
+        self._in_turn = False
+        self._recycle_due = False
         self._lock = threading.RLock()  # one call at a time on the pipe
 
     # -- the chat model's calls --------------------------------------------------------------
@@ -131,6 +134,32 @@ class WorkerModel:
                 if not finished and self._conn is conn:  # closed early: stop it, and wait for its end
                     self._cancel(conn)
                 self._answered()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """One turn at the model for the calls of an answer (`LocalModel.turn`, held in the worker). A worker
+        due for recycling goes when the turn ends, so the answer's last calls reach the worker that wrote it."""
+        with self._lock:
+            if self._in_turn:
+                yield
+                return
+            conn = self._ready()
+            conn.send(("begin_turn", ()))
+            kind, *value = self._receive(conn)
+            _raise_if_error(kind, value)
+            self._in_turn = True
+            try:
+                yield
+            finally:
+                self._in_turn = False
+                if self._conn is conn:
+                    try:
+                        conn.send(("end_turn", ()))
+                        self._receive(conn)
+                    except (AssistantError, OSError):
+                        pass  # it died after the answer: counted, and a new one is starting
+                if self._recycle_due:
+                    self._recycle()
 
     def pop_timings(self) -> dict[str, float]:
         """Seconds the calls since the last `pop_timings` waited for a worker to start (if any did)."""
@@ -265,15 +294,26 @@ class WorkerModel:
         self._measure()
         grown = self.status.growth_mb or 0.0
         if self.status.answers_by_worker >= self.max_answers or grown >= self.max_growth_mb:
-            log.info("recycling the model's worker after %d answers (+%.1f MB)", self.status.answers_by_worker, grown)
-            self.status.recycles += 1
-            self._retire()
-            self._spawn()  # loads while the parent checks this answer and retrieves the next
+            if self._in_turn:
+                self._recycle_due = True  # after the answer's last calls
+            else:
+                self._recycle()
+
+    def _recycle(self) -> None:
+        log.info(
+            "recycling the model's worker after %d answers (+%.1f MB)",
+            self.status.answers_by_worker,
+            self.status.growth_mb or 0.0,
+        )
+        self.status.recycles += 1
+        self._retire()
+        self._spawn()  # loads while the parent checks this answer and retrieves the next
 
     def _retire(self) -> None:
         """Stop the current worker (asked first, killed if it does not go)."""
         process, conn = self._process, self._conn
         self._process = self._conn = None
+        self._recycle_due = False
         self.status.pid, self.status.rss_mb, self.status.growth_mb = None, None, None
         if process is None:
             return
