@@ -107,6 +107,25 @@ class Passage(ArticleFields):
         return {**self.chunk.model_dump(exclude={"text"}), **self.article_fields()}
 
 
+class Statement(ArticleFields):
+    """Who said what, where: a statement of an indexed article (`assistant.statements`)."""
+
+    doc_id: str
+    speaker: str = Field(description="The speaker as the article names them in full")
+    person: str | None = None
+    organisation: str | None = None
+    country: str | None = Field(None, description="The country or body speaking through them")
+    written: str = Field(description="How the statement's sentence names the speaker: a name, 'he', 'the spokesman'")
+    kind: str = Field(description="direct (quoted), reported, or according_to")
+    via: str = Field(description="name, pronoun, role, or continued (a quotation going on from the sentence before)")
+    cue: str = Field(description="The verb that attributes it: said, told, warned, according to")
+    text: str = Field(description="The sentence(s), as in the article")
+    char_start: int = Field(description="Offsets of the sentence(s) in the article's text")
+    char_end: int
+    content_start: int = Field(description="What is attributed: the quotation or the reported clause")
+    content_end: int
+
+
 class Quote(_Model):
     """A sentence of an article: `article.text[char_start:char_end] == text`."""
 

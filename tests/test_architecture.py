@@ -11,7 +11,7 @@ PACKAGE = Path(assistant.__file__).parent
 # lowest first: a module imports from its own layer or lower ones (and, with the cycle test, no loop)
 LAYERS = [
     {"errors", "settings", "records", "text", "disk", "resources"},
-    {"backends", "store", "worker"},
+    {"backends", "store", "worker", "statements"},
     {"ingestion", "confidence", "judges"},
     {"answering"},
     {"cli", "server", "mcp", "evaluation", "langchain_retriever", "__main__"},

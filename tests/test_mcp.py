@@ -25,7 +25,7 @@ from test_server import CLAIM, Server, SlowModel
 
 from assistant.settings import Settings
 
-TOOLS = {"search_articles", "ask", "get_article"}
+TOOLS = {"search_articles", "ask", "get_article", "find_statements"}
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -72,6 +72,8 @@ def test_a_host_lists_the_tools_and_calls_each_over_stdio(sample_settings: Setti
                 "bad k": error_text(await client.call_tool("search_articles", {"query": "Turkey", "k": 0})),
                 "bad date": error_text(await client.call_tool("ask", {"question": DAESH, "since": "last spring"})),
                 "no article": error_text(await client.call_tool("get_article", {"doc_id": "nothing-here"})),
+                "statements": (said := structured(await client.call_tool("find_statements", {"speaker": "the US"}))),
+                "said in": structured(await client.call_tool("get_article", {"doc_id": said["result"][0]["doc_id"]})),
             }
 
     got = anyio.run(session)
@@ -90,6 +92,12 @@ def test_a_host_lists_the_tools_and_calls_each_over_stdio(sample_settings: Setti
     assert "greater than or equal to 1" in got["bad k"]
     assert "last spring" in got["bad date"] and "YYYY-MM-DD" in got["bad date"]
     assert "no article 'nothing-here'" in got["no article"]
+    statements = got["statements"]["result"]
+    assert {s["person"] for s in statements} >= {"Elizabeth Trudeau"} and all(
+        s["country"] == "United States" for s in statements
+    )
+    said = statements[0]  # its sentence is the article's, where it says
+    assert got["said in"]["text"][said["char_start"] : said["char_end"]] == said["text"]
     assert "Traceback" not in (tmp_path / "stderr.log").read_text()
 
 
@@ -100,6 +108,7 @@ def test_on_an_empty_index_each_tool_says_how_to_build_one(tmp_path: Path) -> No
                 error_text(await client.call_tool("search_articles", {"query": "Turkey"})),
                 error_text(await client.call_tool("ask", {"question": DAESH})),
                 error_text(await client.call_tool("get_article", {"doc_id": "a"})),
+                error_text(await client.call_tool("find_statements", {"speaker": "Kalin"})),
             ]
 
     for message in anyio.run(session):

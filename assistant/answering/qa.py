@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from functools import cached_property
@@ -15,15 +16,19 @@ from assistant.answering.injection import neutralise
 from assistant.answering.mentions import unknown_names, unknown_outlets
 from assistant.answering.reranking import rerank
 from assistant.answering.retrieval import Filters, retrieve
-from assistant.backends.chat import ChatModel, Messages, make_chat_model, one_turn
+from assistant.backends.chat import ChatModel, Messages, make_chat_model
 from assistant.backends.embeddings import Embedder, make_embedder
+from assistant.backends.turns import one_turn
 from assistant.confidence import ConfidenceModel, after_answer, before_answer, load_model
 from assistant.judges import AnswerJudge, ClaimVerifier, answer_judge, claim_verifier
-from assistant.records import Answer, Article, Passage, Retrieved
+from assistant.records import Answer, Article, Passage, Retrieved, Statement
 from assistant.resources import load_prompt
 from assistant.settings import Settings
+from assistant.statements.search import find_statements, unread_articles
 from assistant.store import Index, IndexDir
 from assistant.text import tokenize
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -103,6 +108,18 @@ class Assistant:
     def article(self, doc_id: str) -> Article | None:
         """An indexed article: the text that citations' `char_start`/`char_end` point into."""
         return self.index.article(doc_id)
+
+    def statements(
+        self, speaker: str | None = None, about: str | None = None, filters: Filters | None = None, limit: int = 50
+    ) -> list[Statement]:
+        """Who said what: the statements of `speaker` (a person, organisation or country) about `about`, newest
+        first (`assistant.statements`)."""
+        filters = filters or Filters()
+        if unread := unread_articles(self.index):
+            log.warning(
+                "%d articles were indexed before statements were found: `assistant index rebuild` reads theirs", unread
+            )
+        return find_statements(self.index, speaker, about, filters.sources, filters.since, filters.until, limit)
 
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The `top_k` passages that best answer `question`: retrieval's best `rerank_depth`, ranked by the judge."""

@@ -7,7 +7,7 @@ import math
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -35,13 +35,6 @@ class ChatModel(Protocol):
     def yes_probability(self, messages: Messages) -> float | None:
         """P(Yes) / (P(Yes) + P(No)) for the first token of the reply to `messages`; None where it cannot tell."""
         ...
-
-
-def one_turn(model: ChatModel | None) -> AbstractContextManager[Any]:
-    """One turn at `model` for all the calls of an answer, where it takes turns (a local model):
-    another process's answer does not slip in between this one's probe and its reply."""
-    turn = getattr(model, "turn", None)
-    return turn() if turn is not None else nullcontext()
 
 
 class LocalModel:

@@ -17,8 +17,9 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -71,6 +72,13 @@ def model_turn(lock_path: Path, timeout: float | None) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def one_turn(model: object) -> AbstractContextManager[Any]:
+    """One turn at `model` for all the calls of an answer, where it takes turns (a local model):
+    another process's answer does not slip in between this one's probe and its reply."""
+    turn = getattr(model, "turn", None)
+    return turn() if turn is not None else nullcontext()
 
 
 def _first(queue: Path) -> str | None:

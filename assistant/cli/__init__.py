@@ -78,11 +78,12 @@ app = typer.Typer(
     callback=_log_to_stderr,
 )
 
-from assistant.cli import ask, chat, config, evals, index, mcp, search, serve  # noqa: E402
+from assistant.cli import ask, chat, config, evals, index, mcp, quotes, search, serve  # noqa: E402
 
 app.add_typer(index.app, name="index")
 app.command("ask")(ask.ask)
 app.command("search")(search.search)
+app.command("quotes")(quotes.quotes)
 app.command("chat")(chat.chat)
 app.command("serve")(serve.serve)
 app.command("mcp")(mcp.mcp)

@@ -13,7 +13,7 @@ from pydantic import Field, ValidationError
 
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, problems
-from assistant.records import Answer, Article, Passage
+from assistant.records import Answer, Article, Passage, Statement
 from assistant.server.engine import MAX_QUESTION
 
 INSTRUCTIONS = """\
@@ -33,6 +33,10 @@ class Archive(Protocol):
     def retrieve(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]: ...
 
     def article(self, doc_id: str) -> Article | None: ...
+
+    def statements(
+        self, speaker: str | None = None, about: str | None = None, filters: Filters | None = None, limit: int = 50
+    ) -> list[Statement]: ...
 
 
 Count = Annotated[int | None, Field(ge=1, le=50, description="How many passages to retrieve (default: the setting).")]
@@ -101,6 +105,28 @@ def build_server(archive: Archive) -> MCPServer:
         return answer.model_dump(mode="json", include=_ANSWER) | {
             "citations": [c.model_dump(mode="json", include=_CITATION | {"verified"}) for c in answer.citations]
         }
+
+    @server.tool(annotations=_READ_ONLY)
+    def find_statements(
+        speaker: Annotated[
+            str | None, Field(max_length=200, description="Who: a person, organisation or country ('the US').")
+        ] = None,
+        about: Annotated[str | None, Field(max_length=MAX_QUESTION, description="Words the statement uses.")] = None,
+        source: Outlets = None,
+        since: Since = None,
+        until: Until = None,
+        limit: Annotated[int, Field(ge=1, le=200, description="Statements at most.")] = 30,
+    ) -> list[dict[str, Any]]:
+        """Who said what: the statements the archive's articles attribute to a speaker, newest first.
+
+        Each has the speaker as the article names them (`speaker`), the `person`, `organisation` and
+        `country` speaking, how the sentence names them (`written`: a name, "he", "the spokesman"), the
+        verb (`cue`), `kind` (direct quote, reported, according_to), the sentence (`text`) and its offsets
+        in the article (doc_id, char_start, char_end). Use it for "what did X say about Y" before `ask`,
+        and to check who said a quoted sentence."""
+        with _as_tool_errors():
+            found = archive.statements(speaker, about, _filters(source, since, until), limit)
+        return [statement.model_dump(mode="json") for statement in found]
 
     @server.tool(annotations=_READ_ONLY)
     def get_article(

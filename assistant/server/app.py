@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
@@ -37,7 +37,7 @@ from assistant.errors import (
     problems,
 )
 from assistant.mcp.tools import build_server
-from assistant.records import Answer, Article, Passage
+from assistant.records import Answer, Article, Passage, Statement
 from assistant.server.chat_completions import chat_router
 from assistant.server.engine import MAX_QUESTION, Busy, Engine, QueuedArchive, QueuedQuestion
 from assistant.server.guard import Guard
@@ -164,6 +164,20 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     async def search(body: SearchRequest) -> list[Passage]:
         """The passages most relevant to a query, best first: retrieval only, no model."""
         return await run_in_threadpool(archive.retrieve, body.query, body.top_k, body.filters())
+
+    @api.get("/quotes", response_model=list[Statement])
+    async def quotes(
+        speaker: Annotated[str | None, Query(max_length=200, description="A person, organisation or country.")] = None,
+        about: Annotated[str | None, Query(max_length=MAX_QUESTION, description="Words the sentence uses.")] = None,
+        source: Annotated[list[str] | None, Query(description="Only articles from these outlets.")] = None,
+        since: Annotated[str | None, Query(description="Only articles published on or after this date.")] = None,
+        until: Annotated[str | None, Query(description="Only articles published on or before this date.")] = None,
+        limit: Annotated[int, Query(ge=1, le=500, description="Statements at most.")] = 50,
+    ) -> list[Statement]:
+        """Who said what: the statements of the indexed articles, newest first, each with its speaker (as
+        written, the person, organisation and country), its sentence and their offsets in the article."""
+        filters = Filters.parse(source, since, until)
+        return await run_in_threadpool(archive.statements, speaker, about, filters, limit)
 
     @api.get("/articles/{doc_id:path}", response_model=Article, responses={404: {"model": Problem}})
     async def article(doc_id: str) -> Article:

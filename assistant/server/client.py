@@ -12,11 +12,11 @@ import httpx
 from assistant.answering.followup import Turn
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError, BackendError, InputError, problems
-from assistant.records import Answer, Article, Passage
+from assistant.records import Answer, Article, Passage, Statement
 
 
 class RemoteAssistant:
-    """`ask`, `retrieve` and `article` of the `Assistant` behind `url` (ASSISTANT_SERVER_URL)."""
+    """`ask`, `retrieve`, `article` and `statements` of the `Assistant` behind `url` (ASSISTANT_SERVER_URL)."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 600.0) -> None:
         self.url = url.rstrip("/")
@@ -55,6 +55,15 @@ class RemoteAssistant:
             return Article.model_validate(self._call("GET", f"/v1/articles/{doc_id}"))
         except LookupError:
             return None
+
+    def statements(
+        self, speaker: str | None = None, about: str | None = None, filters: Filters | None = None, limit: int = 50
+    ) -> list[Statement]:
+        filters = filters or Filters()
+        query = {"speaker": speaker, "about": about, "source": list(filters.sources), "limit": limit}
+        query |= {"since": filters.since, "until": filters.until}
+        found = self._call("GET", "/v1/quotes", params={k: v for k, v in query.items() if v not in (None, [])})
+        return [Statement.model_validate(item) for item in found]
 
     def _call(self, method: str, path: str, **options: Any) -> Any:
         with _reaching(self.url):

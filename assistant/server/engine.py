@@ -20,7 +20,7 @@ from assistant.answering.followup import Turn
 from assistant.answering.qa import Assistant
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
-from assistant.records import Answer, Article, Passage
+from assistant.records import Answer, Article, Passage, Statement
 
 log = logging.getLogger("assistant.server")
 MAX_QUESTION = 2000  # characters of a question or query, on every edge (the API, chat completions, MCP)
@@ -118,6 +118,12 @@ class QueuedArchive:
     def article(self, doc_id: str) -> Article | None:
         self.engine.assistant.refresh()
         return self.engine.assistant.article(doc_id)
+
+    def statements(
+        self, speaker: str | None = None, about: str | None = None, filters: Filters | None = None, limit: int = 50
+    ) -> list[Statement]:
+        self.engine.assistant.refresh()
+        return self.engine.assistant.statements(speaker, about, filters, limit)
 
 
 class AnswerEvents:

@@ -15,6 +15,8 @@
                         projected on (Chroma's vector index holds a third of the floats; hits are rescored exactly),
       projected.npy     and every row's projected vector (a filtered search's first pass: a third of the bytes)
       terms.npy ...     BM25 postings (assistant.store.bm25.Postings)
+      statements.json   who said what in each article (assistant.statements), by doc_id: read only by what
+                        lists or checks statements; an article missing from it was indexed before statements
       meta.json         tokenizer, outlets, the articles with their hashes; written last, so it marks the
                         segment whole
 
@@ -67,6 +69,12 @@ class Segment:
 
     def _array(self, name: str) -> np.ndarray:
         return np.load(self.folder / f"{name}.npy", mmap_mode="r")
+
+    @cached_property
+    def statements(self) -> dict[str, list[dict[str, Any]]]:
+        """The statements of each article, by doc_id (none in a segment written before statements)."""
+        path = self.folder / "statements.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
 
     @cached_property
     def ids(self) -> np.ndarray:
@@ -171,6 +179,7 @@ class SegmentWriter:
         self.vectors: list[np.ndarray] = []
         self.articles: list[dict[str, Any]] = []
         self.position: dict[str, int] = {}  # doc_id -> its place in `articles`
+        self.statements: dict[str, list[dict[str, Any]]] = {}
         self.outlets: dict[str, int] = {}
         # chunks wait here until the segment is known to stay under PROJECT_ROWS (at `finish`) or passes it
         self.pending: list[tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]] = []
@@ -180,10 +189,13 @@ class SegmentWriter:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add_article(self, entry: dict[str, Any]) -> None:
-        """Record an article whose chunks follow (`entry` holds doc_id, hash, path, title, ...)."""
+    def add_article(self, entry: dict[str, Any], statements: list[dict[str, Any]] | None = None) -> None:
+        """Record an article whose chunks follow (`entry` holds doc_id, hash, path, title, ...), and its
+        statements (None: not known, as for an article indexed before statements)."""
         self.position[entry["doc_id"]] = len(self.articles)
         self.articles.append(entry)
+        if statements is not None:
+            self.statements[entry["doc_id"]] = statements
 
     def add(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray) -> None:
         """Store chunks of the articles added so far (each metadata names its doc_id)."""
@@ -244,6 +256,7 @@ class SegmentWriter:
         if self.projection is not None:
             np.save(folder / "projected.npy", project(vectors, self.projection))
         Postings.build([self.tokens[i] for i in order]).save(folder)
+        _durable_write(folder / "statements.json", json.dumps(self.statements, ensure_ascii=False))
         meta = {"tokenizer": TOKENIZER, "outlets": list(self.outlets), "articles": self.articles}
         _durable_write(folder / "meta.json", json.dumps(meta, ensure_ascii=False))
         return Segment(folder, self.store)

@@ -16,7 +16,7 @@ from contextlib import ExitStack, closing
 from multiprocessing.connection import Connection
 from typing import Any
 
-from assistant.backends.chat import one_turn
+from assistant.backends.turns import one_turn
 from assistant.errors import AssistantError
 
 CALLS = {"prepare", "count_tokens", "yes_probability", "stream", "token_stats", "reread_token_stats"}

@@ -1,0 +1,85 @@
+"""Statements of the indexed articles, found by speaker, topic, outlet and date."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from assistant.records import ArticleFields, Statement
+from assistant.statements.speakers import country_of
+from assistant.store import Index
+from assistant.text import tokenize
+
+
+def statements(index: Index) -> Iterator[Statement]:
+    """Every statement of the live articles, article by article in index order."""
+    for doc_id, (entry, position) in index.articles.items():
+        for stored in index.segments[position].statements.get(doc_id, ()):
+            yield _statement(doc_id, entry, stored)
+
+
+def unread_articles(index: Index) -> int:
+    """Live articles indexed before statements were found (an index to rebuild for them)."""
+    return sum(doc_id not in index.segments[position].statements for doc_id, (_, position) in index.articles.items())
+
+
+def find_statements(
+    index: Index,
+    speaker: str | None = None,
+    about: str | None = None,
+    sources: Collection[str] = (),
+    since: str | None = None,
+    until: str | None = None,
+    limit: int | None = None,
+) -> list[Statement]:
+    """The statements of `speaker` (a person, organisation or country) on `about`, in `sources` and the dates
+    (inclusive ISO), newest first; with `about`, those sharing most of its words first."""
+    outlets = {source.lower() for source in sources}
+    wanted = set(tokenize(about)) if about else set()
+    found = []
+    for statement in statements(index):
+        if outlets and statement.source.lower() not in outlets:
+            continue
+        date = statement.published_at or ""
+        if since and not (date and date >= since) or until and not (date and date[: len(until)] <= until):
+            continue
+        if speaker and not speaks_for(speaker, statement):
+            continue
+        shared = len(wanted & set(tokenize(statement.text))) if wanted else 0
+        if wanted and shared * 2 < len(wanted):
+            continue
+        found.append((shared, date, statement))
+    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [statement for _, _, statement in found[:limit]]
+
+
+def speaks_for(query: str, statement: Statement) -> bool:
+    """Whether `query` names the statement's speaker: their name or part of it ("Kalin"), their organisation
+    ("State Department"), or the country or body speaking through them ("the US")."""
+    country = country_of(query.strip().removeprefix("the ").removeprefix("The "))
+    if country is not None and country == statement.country:
+        return True
+    wanted = set(tokenize(query))
+    names = " ".join(part or "" for part in (statement.speaker, statement.person, statement.organisation))
+    return bool(wanted) and wanted <= set(tokenize(names))
+
+
+def _statement(doc_id: str, entry: dict[str, Any], stored: dict[str, Any]) -> Statement:
+    content_start, content_end = stored["content"]
+    return Statement(
+        doc_id=doc_id,
+        **ArticleFields.stored_fields(entry),
+        speaker=stored["mention"],
+        person=stored["person"],
+        organisation=stored["organisation"],
+        country=stored["country"],
+        written=stored["written"],
+        kind=stored["kind"],
+        via=stored["via"],
+        cue=stored["cue"],
+        text=stored["text"],
+        char_start=stored["start"],
+        char_end=stored["end"],
+        content_start=content_start,
+        content_end=content_end,
+    )

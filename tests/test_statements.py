@@ -1,0 +1,134 @@
+"""Who said what (`assistant.statements`): statements found by rules, on articles written for the test and
+the sample articles, stored with the index and listed by `assistant quotes`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SAMPLES
+
+from assistant.answering.qa import Assistant
+from assistant.ingestion.indexer import build_index, merge_segments
+from assistant.settings import Settings
+from assistant.statements import extract
+from assistant.statements.speakers import parse
+from assistant.store import IndexDir
+
+WRITTEN = """Storms ahead: 'the coast must be ready for the worst', says UN envoy
+
+Environment Minister Jane Okafor said on Monday that the coastal defences would be finished by 2026.
+"We cannot wait for the next flood," she said. "Every town on the coast needs a plan."
+According to Mark Ellis, a spokesman for the Port Authority, ships will be diverted.
+The council approved the budget.
+"Prices will rise," said economist Laura Chen, while analyst Tom Reyes said demand would hold.
+The company, Northwind Energy, said it would cut 300 jobs, and the spokesman added that talks would continue.
+"""
+
+
+def spoken() -> list[tuple[str, str, str | None, str]]:
+    """(kind, via, person or organisation, what is attributed) of each statement of WRITTEN."""
+    return [
+        (
+            s.kind,
+            s.via,
+            s.speaker.person or s.speaker.organisation or s.speaker.country,
+            WRITTEN[s.content_start : s.content_end].strip(),
+        )
+        for s in extract(WRITTEN)
+    ]
+
+
+def test_each_kind_of_statement_is_found_with_its_speaker() -> None:
+    found = spoken()
+    assert found[0] == (
+        "direct",
+        "name",
+        "United Nations",
+        "'the coast must be ready for the worst'",
+    )  # in the headline
+    assert ("reported", "name", "Jane Okafor") == found[1][:3]
+    assert found[1][3].startswith("on Monday that the coastal defences")
+    assert ("direct", "pronoun", "Jane Okafor", '"We cannot wait for the next flood,"') == found[2]
+    assert found[3][:3] == ("direct", "continued", "Jane Okafor")
+    assert found[4][:3] == ("according_to", "name", "Mark Ellis") and found[4][3].endswith("ships will be diverted.")
+    two = [f for f in found if f[2] in ("Laura Chen", "Tom Reyes")]  # two speakers in one sentence
+    assert two == [
+        ("direct", "name", "Laura Chen", '"Prices will rise,"'),
+        ("reported", "name", "Tom Reyes", "demand would hold."),
+    ]
+    assert found[7][2:] == ("Northwind Energy", "it would cut 300 jobs, and the spokesman")  # set off by commas
+    assert len(found) == 8  # "approved" attributes nothing; "the spokesman" fits nobody quoted before
+
+
+def test_a_speaker_mention_is_read_into_person_organisation_and_country() -> None:
+    trudeau = parse("US State Department spokeswoman Elizabeth Trudeau")
+    assert (trudeau.person, trudeau.organisation, trudeau.country) == (
+        "Elizabeth Trudeau",
+        "US State Department",
+        "United States",
+    )
+    kalin = parse("Erdogan spokesman Ibrahim Kalin")
+    assert (kalin.person, kalin.organisation) == ("Ibrahim Kalin", "Erdogan")
+    minister = parse("Turkish Foreign Minister Mevlut Cavusoglu")
+    assert (minister.person, minister.organisation, minister.country) == ("Mevlut Cavusoglu", None, "Turkey")
+    assert parse("the State Department").country == "United States"
+
+
+def test_a_surname_and_a_pronoun_are_the_person_named_before() -> None:
+    text = (Path(__file__).parents[1] / "examples/articles/un-welcomes-turkey-russia-pledge.txt").read_text()
+    found = [(s.written, s.speaker.person) for s in extract(text)]
+    assert ("Haq", "Farhan Haq") in found and ("he", "Farhan Haq") in found
+    assert ("she", "Elizabeth Trudeau") in found  # the last person quoted, not Haq
+
+
+def quotes(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "quotes", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_quotes_lists_a_speakers_statements_by_person_organisation_and_country(sample_settings: Settings) -> None:
+    trudeau = json.loads(quotes("--speaker", "Trudeau", "--json").stdout)
+    assert {s["person"] for s in trudeau} == {"Elizabeth Trudeau"} and len(trudeau) == 4
+    assert {s["written"] for s in trudeau} >= {"she", "US State Department spokeswoman Elizabeth Trudeau"}
+    index = Assistant(sample_settings).index
+    for statement in trudeau:  # each sentence where it says, in its article
+        article = index.article(statement["doc_id"])
+        assert article is not None
+        assert article.text[statement["char_start"] : statement["char_end"]] == statement["text"]
+    us = json.loads(quotes("--speaker", "the US", "--json").stdout)
+    assert {s["speaker"] for s in us} == {"US State Department spokeswoman Elizabeth Trudeau", "State Department"}
+    kalin = quotes("--speaker", "Kalin")
+    assert kalin.returncode == 0 and kalin.stdout.startswith("Erdogan spokesman Ibrahim Kalin said")
+    assert "set up committees" in kalin.stdout and "We welcome" not in kalin.stdout
+    about = json.loads(quotes("--about", "hospitals clinics attacks", "--json").stdout)
+    assert [s["person"] for s in about] == ["Farhan Haq"]
+    nobody = quotes("--speaker", "Vladimir Putin")  # named, never quoted
+    assert nobody.returncode == 0 and nobody.stdout == "" and "no statement found" in nobody.stderr
+    bad = quotes("--since", "last spring")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_statements_are_removed_with_their_article_and_kept_through_a_merge(tmp_path: Path, local_embedder) -> None:
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLES, folder)
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index([folder], settings, embedder=local_embedder)
+    (folder / "extra.txt").write_text(WRITTEN)
+    build_index([folder], settings, embedder=local_embedder)  # a second segment
+    assistant = Assistant(settings, embedder=local_embedder)
+    assert {s.person for s in assistant.statements("Okafor")} == {"Jane Okafor"}
+    assert len(assistant.index.segments) == 2
+    root, manifest = IndexDir.of(settings), assistant.index.manifest()
+    assert merge_segments(root, manifest, 1) == 2
+    assert len(root.publish(manifest).segments) == 1
+    assert {s.person for s in Assistant(settings, embedder=local_embedder).statements("Okafor")} == {"Jane Okafor"}
+    (folder / "un-welcomes-turkey-russia-pledge.txt").unlink()
+    build_index([folder], settings, embedder=local_embedder)
+    after = Assistant(settings, embedder=local_embedder)
+    assert after.statements("Haq") == [] and {s.person for s in after.statements("Okafor")} == {"Jane Okafor"}
+    assert len(after.statements("Trudeau")) == 2  # the other article's
