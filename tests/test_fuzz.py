@@ -70,7 +70,7 @@ def test_every_route_survives_schemathesis_and_the_server_answers_afterwards(
     summary = run.stdout[run.stdout.find("SUMMARY") :]
     print(summary)  # routes, cases, failures: shown with -s
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert re.search(r"Tested: 6\b", summary), summary  # ask, search, articles, index, chat/completions, models
+    assert re.search(r"Tested: 7\b", summary), summary  # ask, search, quotes, articles, index, chat/completions, models
     generated = re.search(r"(\d+) generated, (\d+) passed", summary)
     assert generated and int(generated[1]) >= 300 and generated[1] == generated[2], summary
 

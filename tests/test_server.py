@@ -105,10 +105,17 @@ def test_the_api_answers_searches_and_serves_the_article_a_quote_points_into(
             assert article["text"][quote["char_start"] : quote["char_end"]] == quote["text"]
         assert article["title"] == citation["title"]
 
+        said = http.get("/v1/quotes", params={"speaker": "Kalin"}).json()
+        assert [s["person"] for s in said] == ["Ibrahim Kalin"] and "set up committees" in said[0]["text"]
+        us = http.get("/v1/quotes", params={"speaker": "the US", "about": "Russia fight", "limit": 1}).json()
+        assert [s["speaker"] for s in us] == ["US State Department spokeswoman Elizabeth Trudeau"]
+        bad = http.get("/v1/quotes", params={"since": "someday"})
+        assert bad.status_code == 422 and "YYYY-MM-DD" in str(bad.json()["detail"])
+
         missing = http.get("/v1/articles/articles/no-such-article.txt")
         assert missing.status_code == 404 and "no-such-article" in missing.json()["detail"]
         schema = http.get("/openapi.json").json()
-        assert {"/v1/ask", "/v1/search", "/v1/index", "/v1/articles/{doc_id}"} <= set(schema["paths"])
+        assert {"/v1/ask", "/v1/search", "/v1/quotes", "/v1/index", "/v1/articles/{doc_id}"} <= set(schema["paths"])
 
 
 def test_bad_requests_are_422_with_a_message(sample_settings: Settings, local_embedder) -> None:

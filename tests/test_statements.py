@@ -47,7 +47,7 @@ def test_each_kind_of_statement_is_found_with_its_speaker() -> None:
     assert found[0] == (
         "direct",
         "name",
-        "United Nations",
+        "UN",
         "'the coast must be ready for the worst'",
     )  # in the headline
     assert ("reported", "name", "Jane Okafor") == found[1][:3]

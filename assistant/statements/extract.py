@@ -1,11 +1,11 @@
 """Statements found in an article by rules over its sentences: who said what, where.
 
 Kinds: `direct` (the speaker's words in quotes: “...,” X said), `reported` (X said that ..., X told
-reporters ..., ..., X said), `according_to` (according to X, ...). A sentence that only continues a
-quotation (“...” on its own after a statement) is the same speaker's, `via="continued"`; "he said"
-and "she said" are the last person quoted before (`via="pronoun"`), "the spokesman said" the last
-speaker of that role (`via="role"`). A surname alone is the person named in full earlier ("Haq"
--> Farhan Haq), who keeps the organisation and country that mention gave them.
+reporters ..., ..., X said), `according_to` (according to X, ...). A quotation that runs over several
+sentences belongs to whoever one of them names (`via="continued"` for the others), as does a
+quotation standing alone right after a statement; "he said" and "she said" are the last person
+quoted before (`via="pronoun"`), "the spokesman said" the last person of that role (`via="role"`). A
+surname alone is the person the article names in full ("Haq" -> Farhan Haq).
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ CUES = (
     "notes wrote writes argued argues claimed claims insisted insists declared declares confirmed confirms denied "
     "denies acknowledged acknowledges replied replies urged urges stressed stresses emphasized emphasised "
     "predicted predicts promised promises vowed vows admitted admits asserted asserts revealed reveals tweeted "
-    "posted commented comments cautioned cautions conceded concedes recalled recalls suggested suggests "
-    "reported reports"
+    "commented comments cautioned cautions conceded concedes recalled recalls suggested suggests reported reports "
+    "testified testifies agreed agrees recommended recommends concluded alleges disagreed"
 ).split()
-_CUE = re.compile(r"\b(?:[Aa]ccording to|" + "|".join(CUES) + r")\b")
+AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
+QUOTING_CUES = "called described defines dubbed".split()  # only with a quotation after them: called it “a fraud”
+_CUE = re.compile(r"\b(?:[Aa]ccording to|" + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES) + r")\b")
 # words that may stand between a speaker and the cue: "Turkish officials have stressed", "Haq also said"
 _BETWEEN = frozenset(
     "has have had also later earlier previously then further reportedly publicly repeatedly recently once "
@@ -36,12 +38,25 @@ _WHEN = frozenset(
 )
 _WHERE = frozenset("in on at during to after before while when via from last this adding according as".split())
 _CONNECTORS = frozenset("of for at the and a an".split())
+_PREPOSITIONS = frozenset("from of by to with at in on for about against between than into".split())
 _NOT_SPEAKERS = frozenset(
     "it this that which who what there here report reports study studies data statement document survey "
     "analysis filing filings research poll it’s".split()
 )
-_QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]|(?<!\w)['‘]([^'’]{8,})['’](?!\w)")
+_DOCUMENTS = frozenset("report statement study analysis survey note filing release letter ruling".split())
+# capitalised words that open a sentence without naming anyone
+_OPENERS = frozenset(
+    "as but and so yet or if when while although though because since after before then also however still "
+    "meanwhile instead indeed his her its their our my your this that these those there here some many most "
+    "all each every both neither either can't won't don't didn't isn't wasn't it's what who which where why how "
+    "in on at for from by with of to".split()
+)
+_OPEN, _CLOSE = "“", "”"
 _WORD = re.compile(r"[\w][\w'’.&-]*")
+# a full name, perhaps after a title: "Sen. Bob Menendez", "John J. Ray III"
+_NAME_WORD = r"(?:[A-Z][\w’'-]+|[A-Z]\.)"
+_NAME = re.compile(rf"\b(?:[A-Z][a-z]+\.? )?{_NAME_WORD}(?: (?:{_NAME_WORD}|de|al|van|von|bin))+\b")
+_POST = re.compile(r"—\s*([A-Z][^()@—\n]{2,60}?)\s*\(@\w+\)")  # an embedded post's signature
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 
 
@@ -77,70 +92,245 @@ class Statement:
         }
 
 
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    outside: str  # the text with its quotations blanked out (offsets unchanged)
+    quotes: list[tuple[int, int]]
+    opens_inside: bool  # it begins within a quotation opened in a sentence before
+    statements: list[Statement]
+
+
 def extract(text: str) -> list[Statement]:
     """The statements of an article's `text`, in order."""
-    found: list[Statement] = []
-    people = _People()
-    previous: Statement | None = None
+    people = _People(text)
+    sentences = _sentences(text)
+    for number, sentence in enumerate(sentences):
+        people.reached(sentence.start, number)
+        sentence.statements = _in_sentence(sentence, people)
+        for statement in sentence.statements:
+            people.saw(statement.speaker)
+        previous = sentences[number - 1] if number else None
+        if not sentence.statements and previous and previous.statements and _continues(sentence, previous, text):
+            sentence.statements = [_continued(previous.statements[-1], sentence)]
+    _embedded_posts(sentences, text)
+    _attributions_after_quotations(sentences)
+    _spread_over_quotations(sentences)
+    _repeated_quotations(sentences)
+    return [statement for sentence in sentences for statement in sentence.statements if _says_something(statement)]
+
+
+def _says_something(statement: Statement) -> bool:
+    return statement.content_end > statement.content_start
+
+
+def _sentences(text: str) -> list[_Sentence]:
+    """The article's sentences, each with its quotations found: curly quotes and straight ones may run over
+    several sentences; single quotes count only when they open and close in one sentence."""
+    found = []
+    inside, previous_end = False, 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        statements = _in_sentence(sentence, start, people)
-        if not statements and previous is not None and _continues(sentence, text[previous.end : start]):
-            continued = replace(previous, via="continued", start=start, end=end)
-            statements = [replace(continued, content_start=start, content_end=end)]
-        for statement in statements:
-            people.saw(statement.speaker)
-        found += statements
-        previous = statements[-1] if statements else None
+        if "\n" in text[previous_end:start] and sentence[:1] not in (_OPEN, '"'):
+            inside = False  # a quotation going on in a new paragraph opens it again: this one does not
+        previous_end = end
+        opens_inside = inside
+        quotes, opened = [], 0 if inside else None
+        for i, char in enumerate(sentence):
+            if char == _OPEN or char == '"' and opened is None:
+                opened = i
+            elif (char == _CLOSE or char == '"') and opened is not None:
+                quotes.append((opened, i + 1))
+                opened = None
+        inside = opened is not None
+        if inside:
+            quotes.append((opened or 0, len(sentence)))
+        if not quotes:
+            quotes = [(m.start(), m.end()) for m in re.finditer(r"(?<!\w)['‘][^'’]{8,}['’](?!\w)", sentence)]
+        outside = list(sentence)
+        for a, b in [*quotes, *((m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence))]:
+            outside[a:b] = " " * (b - a)  # quotations, and asides in brackets: "Sherrod Brown (D-Ohio) said"
+        found.append(_Sentence(start, end, sentence, "".join(outside), quotes, opens_inside, []))
     return found
 
 
-def _continues(sentence: str, gap: str) -> bool:
+def _continued(statement: Statement, sentence: _Sentence) -> Statement:
+    moved = replace(statement, via="continued", start=sentence.start, end=sentence.end)
+    return replace(moved, kind="direct", content_start=sentence.start, content_end=sentence.end)
+
+
+def _continues(sentence: _Sentence, previous: _Sentence, text: str) -> bool:
     """A sentence that only quotes, right after a statement (in the same or the next paragraph)."""
-    stripped = sentence.strip()
-    return stripped[:1] in '“"' and gap.count("\n") <= 2 and not _CUE.search(_outside_quotes(stripped))
+    gap = text[previous.end : sentence.start]
+    return sentence.text.lstrip()[:1] in (_OPEN, '"') and gap.count("\n") <= 2 and not _CUE.search(sentence.outside)
 
 
-def _outside_quotes(sentence: str) -> str:
-    """`sentence` with its quotations blanked out (offsets unchanged)."""
-    return _QUOTE.sub(lambda quote: " " * len(quote.group()), sentence)
+def _embedded_posts(sentences: list[_Sentence], text: str) -> None:
+    """A post quoted in the article ("... — Jordan Travis (@jordantrav13) December 3, 2023"): its author's,
+    with the sentences before it in its paragraph."""
+    for number, sentence in enumerate(sentences):
+        signed = _POST.search(sentence.text)
+        if signed is None or sentence.statements:
+            continue
+        speaker = parse(signed.group(1).strip())
+        start = sentence.start + len(sentence.text) - len(sentence.text.lstrip())
+        post = Statement(
+            speaker,
+            signed.group(1).strip(),
+            "direct",
+            "name",
+            "posted",
+            sentence.start,
+            sentence.end,
+            start,
+            sentence.start + signed.start(),
+        )
+        sentence.statements = [post]
+        for earlier in reversed(sentences[:number]):
+            if earlier.statements or "\n" in text[earlier.end : sentence.start]:
+                break
+            earlier.statements = [_continued(post, earlier)]
 
 
-def _in_sentence(sentence: str, offset: int, people: _People) -> list[Statement]:
-    outside = _outside_quotes(sentence)  # cues inside a quotation are the speaker's words, not attribution
-    cues = list(_CUE.finditer(outside))
-    quotes = [(m.start(), m.end()) for m in _QUOTE.finditer(sentence)]
-    found = []
-    for number, cue in enumerate(cues):
-        verb = cue.group().lower()
-        before = outside[: cue.start()].rstrip()
+def _attributions_after_quotations(sentences: list[_Sentence]) -> None:
+    """“Is it fair to say that Citi is still a profitable bank?” / Menendez asked Fraser.: a sentence that
+    only says who spoke gives its speaker to the quotation before it."""
+    for previous, sentence in zip(sentences, sentences[1:], strict=False):
+        empty = [st for st in sentence.statements if not _says_something(st)]
+        if previous.statements or not previous.quotes or re.search(r"\w", previous.outside):
+            continue
+        attribution = empty[0] if empty else _bare_attribution(sentence)
+        if attribution is not None:
+            previous.statements = [
+                replace(
+                    attribution,
+                    kind="direct",
+                    start=previous.start,
+                    end=previous.end,
+                    content_start=previous.start,
+                    content_end=previous.end,
+                )
+            ]
+
+
+def _bare_attribution(sentence: _Sentence) -> Statement | None:
+    """The statement of "Menendez asked Fraser.", a name and a verb of speaking, if that is all the sentence is."""
+    words = _WORD.findall(sentence.outside)
+    if sentence.quotes or len(words) > 6:
+        return None
+    for cue in _CUE.finditer(sentence.outside):
+        written, _ = _subject_before(sentence.outside, cue.start())
+        if written:
+            speaker = parse(written)
+            return Statement(
+                speaker,
+                written,
+                "direct",
+                "name",
+                cue.group().lower(),
+                sentence.start,
+                sentence.end,
+                sentence.start,
+                sentence.start,
+            )
+    return None
+
+
+def _repeated_quotations(sentences: list[_Sentence]) -> None:
+    """A pull quote, a statement's words quoted again elsewhere in the article, is that statement's speaker's."""
+    stated = sorted((s for s in sentences if s.statements), key=lambda s: s.statements[0].via == "continued")
+    said = [(_words(s.text), s.statements[0]) for s in stated]  # named ones first
+    for sentence in sentences:
+        if sentence.statements and sentence.statements[0].via != "continued" or not sentence.quotes:
+            continue
+        quoted = _words(" ".join(sentence.text[a:b] for a, b in sentence.quotes))
+        if len(quoted.split()) < 6:
+            continue
+        for words, statement in said:
+            if quoted in words and words != _words(sentence.text):
+                sentence.statements = [_continued(statement, sentence)]
+                break
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _spread_over_quotations(sentences: list[_Sentence]) -> None:
+    """Each sentence of a quotation over several sentences is the statement of whoever one of them names."""
+    run: list[_Sentence] = []
+    for sentence in [*sentences, None]:
+        if sentence is not None and sentence.opens_inside and run:
+            run.append(sentence)
+            continue
+        named = [s for s in run if s.statements and any(st.kind == "direct" for st in s.statements)]
+        if len(run) > 1 and named:
+            speaker = next(st for st in named[0].statements if st.kind == "direct")
+            for member in run:
+                if not member.statements:
+                    member.statements = [_continued(speaker, member)]
+        run = [sentence] if sentence is not None else []
+
+
+def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
+    text, outside = sentence.text, sentence.outside
+    cues = [cue for cue in _CUE.finditer(outside) if _cue_applies(cue, sentence)]
+    found: list[Statement] = []
+    for cue in sorted(cues, key=lambda cue: cue.group().lower() == "according to"):  # "according to" last:
+        number, verb = cues.index(cue), cue.group().lower()
+        if verb == "according to" and found:
+            continue  # "Trump said, according to Discourse Blog": the outlet only reports what he said
+        before_text = text[: cue.start()].rstrip()
         written, subject_start = _subject_before(outside, cue.start())
-        inverted = verb == "according to" or not written and (not before or before.endswith((",", '"', "”", "’", "'")))
-        if verb != "according to" and not written:
-            written, subject_start = _apposition(before)  # "The company, Northwind Energy, said"
-            inverted = inverted and not written
+        after_quote = before_text.endswith((",", _CLOSE, '"', "’", "'", ",”", ',"')) or not before_text.strip()
+        inverted = verb == "according to" or not written and after_quote and verb not in ("told", "tells")
         if inverted:
             written, subject_start = _subject_after(outside, cue.end())  # "..., said Kalin", "according to X"
         speaker, via = people.resolve(written)
         if speaker is None:
             continue
         kind = "according_to" if verb == "according to" else "reported"
-        near = [q for q in quotes if _nearest(q, cues) == number]
-        if kind == "reported" and sum(len(_WORD.findall(sentence[a:b])) for a, b in near) >= QUOTED_WORDS:
+        near = [q for q in sentence.quotes if _nearest(q, cues) == number]
+        if kind == "reported" and sum(len(_WORD.findall(text[a:b])) for a, b in near) >= QUOTED_WORDS:
             kind = "direct"
             content = (min(a for a, _ in near), max(b for _, b in near))
-        elif inverted and before:
+        elif inverted and before_text.strip():
             content = (0, cue.start())  # "..., said Kalin.", "..., according to Reuters."
         elif inverted:
-            content = (subject_start + len(written), len(sentence))  # "According to Reuters, ..."
+            content = (subject_start + len(written), len(text))  # "According to Reuters, ..."
         elif subject_start > 0 and _attributes_before(outside, cue.end()):
             content = (0, subject_start)  # "..., Kalin said (in an interview)."
         else:
-            following = cues[number + 1].start() if number + 1 < len(cues) else len(sentence)
+            following = cues[number + 1].start() if number + 1 < len(cues) else len(text)
             content = (cue.end(), following)
-        start, end = offset + content[0], offset + max(content)
-        found.append(Statement(speaker, written, kind, via, verb, offset, offset + len(sentence), start, end))
+        start, end = sentence.start + content[0], sentence.start + max(content)
+        found.append(Statement(speaker, written, kind, via, verb, sentence.start, sentence.end, start, end))
     return found
+
+
+def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
+    """Whether a cue word attributes here: "added" before a number is a price, "continued" only after a
+    quotation, "called" only with one after it."""
+    verb = cue.group().lower()
+    after = sentence.outside[cue.end() :].split()
+    if verb in ("added", "adds", "agreed", "agrees") and after and not _opens_content(after[0]):
+        return False  # "Goodman added 0.5 per cent", "Wild Magic adds a flair", "agreed to a deal"
+    if verb in AFTER_QUOTE_CUES:  # “...,” Menendez continued.
+        return any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
+    if verb in QUOTING_CUES:
+        return any(a >= cue.end() for a, _ in sentence.quotes)
+    return True
+
+
+def _opens_content(word: str) -> bool:
+    """Whether what follows a cue can be what was said: "that", a quotation, a colon or comma, a clause."""
+    return (
+        word.lower() in ("that", "with", "it", "he", "she", "they", "we", "the")
+        or word[:1] in ':,“"'
+        or (word.endswith((",", ":")))
+    )
 
 
 def _attributes_before(text: str, cue_end: int) -> bool:
@@ -157,38 +347,59 @@ def _nearest(quote: tuple[int, int], cues: list[re.Match[str]]) -> int:
 
 
 def _subject_before(text: str, at: int) -> tuple[str, int]:
-    """The speaker named right before a cue ("... Erdogan spokesman Ibrahim Kalin said"), and where it starts."""
+    """The speaker named right before a cue ("... Erdogan spokesman Ibrahim Kalin said"), and where it
+    starts; past an apposition or relative clause set off by commas ("Aaron Westaway, a UAW member, told")."""
     words = list(_WORD.finditer(text[:at]))
     taken: list[re.Match[str]] = []
     for word in reversed(words):
         gap = text[word.end() : taken[0].start() if taken else at]
-        if gap.strip():  # punctuation between: the subject ends there
-            break
         value = word.group()
-        if not taken and value in _BETWEEN:
+        if gap.strip():
+            if not taken and gap.strip() == ",":
+                return _past_apposition(text, word.end() + gap.index(","))
+            break
+        if not taken and (value in _BETWEEN or value.endswith("ly") and value.islower()):
+            at = word.start()  # "Turkish officials have stressed", "Diana candidly tells"
+            continue
+        if value.lower() in _DOCUMENTS and not taken:  # "the Luminate report stated": the organisation
             at = word.start()
             continue
+        if value == "who" and not taken:  # "Caroline Ellison, who claimed": the name before the clause
+            comma = text.rfind(",", 0, word.start())
+            if comma != -1 and not text[comma + 1 : word.start()].strip():
+                return _subject_before(text, comma)
+            break
         if _speaker_word(value) or value.lower() in _CONNECTORS and taken:
             taken.insert(0, word)
             continue
+        if value.lower() in _PREPOSITIONS:  # "a report from ADP suggested": no speaker
+            return "", -1
         break
-    while taken and taken[0].group().lower() in _CONNECTORS - {"the", "a", "an"}:
+    while taken and (taken[0].group().lower() in _CONNECTORS - {"the", "a", "an"} or _opener(taken[0].group())):
         taken.pop(0)
     if not taken:
         return "", -1
     return text[taken[0].start() : taken[-1].end()], taken[0].start()
 
 
-def _apposition(before: str) -> tuple[str, int]:
-    """A name set off by commas right before a cue ("The company, Northwind Energy, said"), and where it starts."""
-    if not before.endswith(","):
+def _past_apposition(text: str, comma: int) -> tuple[str, int]:
+    """The name before ", <apposition>," that ends at `comma` ("Peter Easton" in "a professor ..., Peter
+    Easton, testified"; "Aaron Westaway" in "Aaron Westaway, a UAW member, told")."""
+    opening = text.rfind(",", 0, comma)
+    if opening == -1:
         return "", -1
-    start = before.rfind(",", 0, len(before) - 1) + 1
-    words = _WORD.findall(before[start:])
-    if start == 0 or not words or not all(_speaker_word(w) or w.lower() in _CONNECTORS for w in words):
+    inner = text[opening + 1 : comma].strip()
+    words = inner.split()
+    if not words:
         return "", -1
-    name = before[start:-1].strip()
-    return name, before.index(name, start)
+    described = any(w.lower().strip(",.’'s") in ROLES for w in words)
+    if all(_speaker_word(w) or w.lower() in _CONNECTORS for w in words) and words[0][:1].isupper() and not described:
+        return inner, text.index(inner, opening)  # "a professor ..., Peter Easton, testified"
+    if words[0][:1].islower() or described:  # "Aaron Westaway, a UAW member ..., told"; "X, TikTok's Head of Music,"
+        name, start = _subject_before(text, opening)  # "Aaron Westaway, a UAW member ..., told"
+        if name:
+            return f"{name}, {inner}", start
+    return "", -1
 
 
 def _subject_after(text: str, at: int) -> tuple[str, int]:
@@ -198,7 +409,7 @@ def _subject_after(text: str, at: int) -> tuple[str, int]:
         gap = text[taken[-1].end() if taken else at : word.start()]
         if gap.strip():
             break
-        if _speaker_word(word.group()) or word.group().lower() in _CONNECTORS:
+        if _speaker_word(word.group()) or word.group().lower() in _CONNECTORS or _describes(text, word):
             taken.append(word)
             continue
         break
@@ -209,6 +420,15 @@ def _subject_after(text: str, at: int) -> tuple[str, int]:
     return text[taken[0].start() : taken[-1].end()].rstrip(".,"), taken[0].start()
 
 
+def _describes(text: str, word: re.Match[str]) -> bool:
+    """A lower-case word right before a name: "former", "outfielder" in "said former outfielder Lars Nootbaar"."""
+    value = word.group()
+    if not value.isalpha() or not value.islower() or value in _NOT_SPEAKERS | _PREPOSITIONS | _OPENERS:
+        return False
+    following = _WORD.match(text, word.end() + 1)
+    return following is not None and following.group()[:1].isupper()
+
+
 def _speaker_word(word: str) -> bool:
     bare = word.strip(".,").removesuffix("’s").removesuffix("'s")
     lower = bare.lower()
@@ -217,14 +437,35 @@ def _speaker_word(word: str) -> bool:
     return bare[:1].isupper() or lower in ROLES or lower in ORGANISATION_NOUNS or lower in PRONOUNS
 
 
-class _People:
-    """Who an article has quoted so far: to resolve "he", "the spokesman" and surnames."""
+def _opener(word: str) -> bool:
+    return word.lower() in _OPENERS
 
-    def __init__(self) -> None:
-        self.speakers: list[Speaker] = []
+
+class _People:
+    """Who an article names, and who it has quoted so far: to resolve "he", "the spokesman" and surnames."""
+
+    def __init__(self, text: str) -> None:
+        self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
+        self.position = self.sentence = 0
+        # full names anywhere in the article, and the words before them ("former President ... Donald Trump")
+        self.named: list[tuple[int, str, str]] = []
+        for match in _NAME.finditer(text):
+            words = [w for w in match.group().split() if w.strip(".") not in TITLES and not _opener(w)]
+            if len(words) >= 2 and not any(w in ("The", "A", "An") for w in words):
+                before = re.findall(r"[\w’'-]+", text[max(0, match.start() - 80) : match.start()].lower())[-8:]
+                self.named.append((match.start(), " ".join(words), " ".join([*before, match.group().lower()])))
+        # where each named person is mentioned, by full name or surname: whom "he" may be
+        self.mentions: list[tuple[int, str]] = []
+        for name in {name for _, name, _ in self.named if parse(name).person}:
+            for found in re.finditer(rf"\b{re.escape(_surname(name))}\b", text):
+                self.mentions.append((found.start(), name))
+        self.mentions.sort()
+
+    def reached(self, position: int, sentence: int) -> None:
+        self.position, self.sentence = position, sentence
 
     def saw(self, speaker: Speaker) -> None:
-        self.speakers.append(speaker)
+        self.speakers.append((self.sentence, speaker))
 
     def resolve(self, written: str) -> tuple[Speaker | None, str]:
         """The speaker `written` names, and how it was found (name, pronoun, role); None if nobody fits."""
@@ -232,21 +473,49 @@ class _People:
         if not words:
             return None, ""
         if written.lower() in PRONOUNS:
-            person = next((s for s in reversed(self.speakers) if s.person), None)
-            return person, "pronoun"
-        if all(w.islower() and w in ROLES | ORGANISATION_NOUNS | _CONNECTORS for w in words):  # "the spokesman"
-            role = words[-1]
-            for earlier in reversed(self.speakers):
-                if role in earlier.mention.lower().split() or role in ORGANISATION_NOUNS and not earlier.person:
-                    return earlier, "role"  # "the company": the last organisation quoted
-            return None, "role"
+            return self._pronoun(), "pronoun"
+        if all(w.lower() in ROLES | ORGANISATION_NOUNS | _CONNECTORS | {"former", "current"} for w in words):
+            return self._role(words[-1].lower()), "role"  # "the spokesman", "the former president"
         if all(w.lower() in _CONNECTORS or w.strip(".") in TITLES for w in words):
             return None, ""
         speaker = parse(written)
-        if speaker.person and len(speaker.person.split()) == 1 or not speaker.person and len(words) == 1:
-            surname = (speaker.person or written).strip()
-            for earlier in reversed(self.speakers):
-                if earlier.person and earlier.person.split()[-1] == surname:
-                    return earlier, "name"  # "Haq" after "Farhan Haq": him, with what the full mention said
+        alone = speaker.person is None and speaker.organisation == written.removeprefix("the ")
+        if alone or speaker.person and len(speaker.person.split()) == 1:
+            full = self._full_name((speaker.person or written).split()[-1])
+            if full is not None:  # "Haq" after "Farhan Haq": him, with what the fuller mention said
+                return full if speaker.person is None else replace(full, mention=speaker.mention), "name"
         return speaker, "name"
-        return speaker, "name"
+
+    def _pronoun(self) -> Speaker | None:
+        """The person quoted in the last two sentences, else the person last named before this sentence."""
+        for number, earlier in reversed(self.speakers):
+            if earlier.person and number >= self.sentence - 2:
+                return earlier
+        before = [name for position, name in self.mentions if position < self.position]
+        if before:
+            return self._full_name(_surname(before[-1])) or parse(before[-1])
+        return next((s for _, s in reversed(self.speakers) if s.person), None)
+
+    def _full_name(self, surname: str) -> Speaker | None:
+        for _, earlier in reversed(self.speakers):
+            if earlier.person and len(earlier.person.split()) > 1 and _surname(earlier.person) == surname:
+                return earlier
+        for _, name, _ in self.named:
+            if _surname(name) == surname and parse(name).person:
+                return parse(name)
+        return None
+
+    def _role(self, role: str) -> Speaker | None:
+        for _, earlier in reversed(self.speakers):
+            if role in earlier.mention.lower().split() or role in ORGANISATION_NOUNS and not earlier.person:
+                return earlier  # "the company": the last organisation quoted
+        for position, name, context in reversed(self.named):
+            if position < self.position and role in context.split() and (person := parse(name)).person:
+                return person  # "the former president": "former President ... Donald Trump" before
+        return None
+
+
+def _surname(name: str) -> str:
+    """The last word of a name that is no suffix ("John J. Ray III" -> Ray)."""
+    words = [w for w in name.split() if w.strip(".,") not in ("Jr", "Sr", "II", "III", "IV")]
+    return (words or name.split())[-1]

@@ -15,7 +15,8 @@ ROLES = frozenset(
     officer commander general prosecutor judge professor researcher scientist coach manager premier chancellor
     king queen prince pope diplomat deputy counsel partner investor owner boss expert experts executives member
     members sources source captain player striker quarterback pitcher guard forward midfielder defender
-    goalkeeper author writer editor reporter columnist""".split()
+    goalkeeper author writer editor reporter columnist agent outfielder infielder catcher shortstop linebacker
+    receiver teammate economists researchers scientists lawyers investors officers ceos""".split()
 )
 # Nouns that stand for an organisation ("the company said"): resolved to the last speaker of that kind.
 ORGANISATION_NOUNS = frozenset(
@@ -107,39 +108,61 @@ def country_of(text: str) -> str | None:
 
 
 def _is_role(word: str) -> bool:
-    bare = word.strip(",.").removesuffix("'s").removesuffix("’s")
+    bare = _bare(word)
     return bare.lower() in ROLES or bare in TITLES
 
 
+def _bare(word: str) -> str:
+    return word.strip(",.()").removesuffix("'s").removesuffix("’s")
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit()
+
+
 def parse(mention: str) -> Speaker:
-    """The person, organisation and country of a speaker's mention (articles' earlier mentions not used)."""
+    """The person, organisation and country of a speaker's mention: the person is the run of capitalised words
+    at its end after a role or any lower-case word ("St. Louis Cardinals outfielder Lars Nootbaar"), the
+    organisation the capitalised words before (titles and nationalities aside: "Turkish Foreign Minister")
+    or those of an apposition ("Ole Obermann, TikTok's Global Head of Music")."""
     mention = re.sub(r"^(?:the|a|an|The|A|An)\s+", "", mention.strip(" ,.")).strip()
-    words = mention.split()
-    last_role = max((i for i, w in enumerate(words) if _is_role(w)), default=-1)
-    after = [w for w in words[last_role + 1 :] if w[:1].isupper()]
-    kept = words[:last_role] if last_role > 0 else []
-    while kept and _is_role(kept[-1]):  # "Turkish Foreign Minister": the title is no organisation
-        kept.pop()
-    before = re.sub(r"['’]s$", "", " ".join(kept).strip(" ,"))
-    if before and country_of(before) is not None and len(before.split()) == 1:
-        before = ""  # "Turkish": a country, not an organisation
+    head, _, appositive = mention.partition(", ")
+    words = head.split()
     country = country_of(mention)
-    if last_role >= 0:  # "Erdogan spokesman Ibrahim Kalin", "a spokesperson for Google"
-        tail = words[last_role + 1 :]
-        if tail[:1] and tail[0].lower() in ("for", "of", "at"):  # "a spokesperson for Google"
-            organisation = " ".join(w for w in tail[1:]).strip(" ,") or None
-            return Speaker(mention, None, _organisation(organisation), country)
-        person = " ".join(after) if after and len(after) == len(tail) else None
-        return Speaker(mention, person, _organisation(before), country)
-    if country is not None and country_of(words[0]) == country and len(words) <= 3:
-        return Speaker(mention, None, mention if len(words) > 1 else None, country)  # "Turkey", "the US"
-    if any(w.strip(",.") in ORGANISATION_WORDS for w in words) or len(words) == 1:
-        return Speaker(mention, None, mention, country)  # "the State Department", "Google"
-    return Speaker(mention, mention, None, country)  # "Farhan Haq"
+    for i, word in enumerate(words):  # "a spokesperson for Google"
+        if i and word.lower() in ("for", "of", "at") and _is_role(words[i - 1]) and not _capitalised(words[i - 1]):
+            return Speaker(mention, None, _organisation(words[i + 1 :]), country)
+    run = len(words)
+    while run > 0 and _capitalised(words[run - 1]) and not _is_role(words[run - 1]):
+        run -= 1
+    person_words, before = words[run:], words[:run]
+    if not before:  # only capitalised words: a person of two words or more, else an organisation or country
+        if country is not None and country_of(words[0]) == country and len(words) <= 2:
+            return Speaker(mention, None, None, country)  # "Turkey", "the US"
+        if len(words) == 1 or any(_bare(w) in ORGANISATION_WORDS for w in words):
+            return Speaker(mention, None, head, country)  # "Google", "the State Department"
+        return Speaker(mention, head, _organisation(appositive.split()), country)  # "Farhan Haq"
+    person = " ".join(person_words) if person_words else None
+    organisation = _organisation(before) or _organisation(appositive.split())
+    return Speaker(mention, person, organisation, country)
 
 
-def _organisation(text: str | None) -> str | None:
-    """An organisation named before a role: capitalised words only ("agency" is no name)."""
-    if not text or not text[:1].isupper():
-        return None
-    return text
+def _organisation(words: list[str]) -> str | None:
+    """The longest run of capitalised words that are no title or nationality ("US State Department")."""
+    best: list[str] = []
+    current: list[str] = []
+    for word in [*words, "."]:
+        bare = _bare(word)
+        if _capitalised(word) and bare not in TITLES and bare.lower() not in ROLES and not _nationality(bare):
+            current.append(bare if word.endswith(("'s", "’s")) else word.strip(",()"))
+            if word.endswith(("'s", "’s", ",")):
+                best, current = max(best, current, key=len), []
+        else:
+            best, current = max(best, current, key=len), []
+    return " ".join(best) or None
+
+
+def _nationality(word: str) -> bool:
+    """An adjective of a country ("Turkish"), as opposed to a body's name ("UN", "US")."""
+    found = _COUNTRY_OF.get(word.lower())
+    return found is not None and word != found and not word.isupper() and "." not in word
