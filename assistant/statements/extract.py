@@ -26,11 +26,16 @@ CUES = (
 ).split()
 AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
 QUOTING_CUES = "called described defines dubbed".split()  # only with a quotation after them: called it “a fraud”
-_CUE = re.compile(r"\b(?:[Aa]ccording to|" + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES) + r")\b")
+_CUE = re.compile(
+    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|"
+    + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES)
+    + r")\b"
+)
+_SOURCE_CUES = ("according to", "per")  # the source named after the cue, and no other speaker in the sentence
 # words that may stand between a speaker and the cue: "Turkish officials have stressed", "Haq also said"
 _BETWEEN = frozenset(
     "has have had also later earlier previously then further reportedly publicly repeatedly recently once "
-    "again separately privately quickly will would".split()
+    "again separately privately quickly".split()
 )
 _WHEN = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight earlier later recently "
@@ -57,6 +62,7 @@ _WORD = re.compile(r"[\w][\w'’.&-]*")
 _NAME_WORD = r"(?:[A-Z][\w’'-]+|[A-Z]\.)"
 _NAME = re.compile(rf"\b(?:[A-Z][a-z]+\.? )?{_NAME_WORD}(?: (?:{_NAME_WORD}|de|al|van|von|bin))+\b")
 _POST = re.compile(r"—\s*([A-Z][^()@—\n]{2,60}?)\s*\(@\w+\)")  # an embedded post's signature
+_TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 
 
@@ -116,7 +122,7 @@ def extract(text: str) -> list[Statement]:
         if not sentence.statements and previous and previous.statements and _continues(sentence, previous, text):
             sentence.statements = [_continued(previous.statements[-1], sentence)]
     _embedded_posts(sentences, text)
-    _attributions_after_quotations(sentences)
+    _attributions_after_quotations(sentences, people)
     _spread_over_quotations(sentences)
     _repeated_quotations(sentences)
     return [statement for sentence in sentences for statement in sentence.statements if _says_something(statement)]
@@ -144,6 +150,10 @@ def _sentences(text: str) -> list[_Sentence]:
             elif (char == _CLOSE or char == '"') and opened is not None:
                 quotes.append((opened, i + 1))
                 opened = None
+        trailing = _TRAILING_ATTRIBUTION.search(sentence) if opened is not None else None
+        if trailing is not None and opened is not None and opened < trailing.start():  # “Charging ..., Menendez said.
+            quotes.append((opened, trailing.start()))
+            opened = None
         inside = opened is not None
         if inside:
             quotes.append((opened or 0, len(sentence)))
@@ -188,20 +198,23 @@ def _embedded_posts(sentences: list[_Sentence], text: str) -> None:
             sentence.start + signed.start(),
         )
         sentence.statements = [post]
-        for earlier in reversed(sentences[:number]):
-            if earlier.statements or "\n" in text[earlier.end : sentence.start]:
+        first = sentence  # its text: the sentences before it in its paragraph, or the paragraph before it
+        for earlier in reversed(sentences[max(0, number - 5) : number]):
+            gap = text[earlier.end : first.start]
+            if earlier.statements or gap.count("\n") > 4 or "\n" in gap and first is not sentence:
                 break
             earlier.statements = [_continued(post, earlier)]
+            first = earlier
 
 
-def _attributions_after_quotations(sentences: list[_Sentence]) -> None:
+def _attributions_after_quotations(sentences: list[_Sentence], people: _People) -> None:
     """“Is it fair to say that Citi is still a profitable bank?” / Menendez asked Fraser.: a sentence that
     only says who spoke gives its speaker to the quotation before it."""
     for previous, sentence in zip(sentences, sentences[1:], strict=False):
         empty = [st for st in sentence.statements if not _says_something(st)]
         if previous.statements or not previous.quotes or re.search(r"\w", previous.outside):
             continue
-        attribution = empty[0] if empty else _bare_attribution(sentence)
+        attribution = empty[0] if empty else _bare_attribution(sentence, people)
         if attribution is not None:
             previous.statements = [
                 replace(
@@ -215,26 +228,16 @@ def _attributions_after_quotations(sentences: list[_Sentence]) -> None:
             ]
 
 
-def _bare_attribution(sentence: _Sentence) -> Statement | None:
+def _bare_attribution(sentence: _Sentence, people: _People) -> Statement | None:
     """The statement of "Menendez asked Fraser.", a name and a verb of speaking, if that is all the sentence is."""
-    words = _WORD.findall(sentence.outside)
-    if sentence.quotes or len(words) > 6:
+    if sentence.quotes or len(_WORD.findall(sentence.outside)) > 6:
         return None
     for cue in _CUE.finditer(sentence.outside):
         written, _ = _subject_before(sentence.outside, cue.start())
-        if written:
-            speaker = parse(written)
-            return Statement(
-                speaker,
-                written,
-                "direct",
-                "name",
-                cue.group().lower(),
-                sentence.start,
-                sentence.end,
-                sentence.start,
-                sentence.start,
-            )
+        speaker, via = people.resolve(written)
+        if speaker is not None:
+            at = sentence.start
+            return Statement(speaker, written, "direct", via, cue.group().lower(), at, sentence.end, at, at)
     return None
 
 
@@ -278,20 +281,20 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
     text, outside = sentence.text, sentence.outside
     cues = [cue for cue in _CUE.finditer(outside) if _cue_applies(cue, sentence)]
     found: list[Statement] = []
-    for cue in sorted(cues, key=lambda cue: cue.group().lower() == "according to"):  # "according to" last:
+    for cue in sorted(cues, key=lambda cue: cue.group().lower() in _SOURCE_CUES):  # "according to" last:
         number, verb = cues.index(cue), cue.group().lower()
-        if verb == "according to" and found:
+        if verb in _SOURCE_CUES and found:
             continue  # "Trump said, according to Discourse Blog": the outlet only reports what he said
         before_text = text[: cue.start()].rstrip()
         written, subject_start = _subject_before(outside, cue.start())
         after_quote = before_text.endswith((",", _CLOSE, '"', "’", "'", ",”", ',"')) or not before_text.strip()
-        inverted = verb == "according to" or not written and after_quote and verb not in ("told", "tells")
+        inverted = verb in _SOURCE_CUES or not written and after_quote and verb not in ("told", "tells")
         if inverted:
             written, subject_start = _subject_after(outside, cue.end())  # "..., said Kalin", "according to X"
         speaker, via = people.resolve(written)
         if speaker is None:
             continue
-        kind = "according_to" if verb == "according to" else "reported"
+        kind = "according_to" if verb in _SOURCE_CUES else "reported"
         near = [q for q in sentence.quotes if _nearest(q, cues) == number]
         if kind == "reported" and sum(len(_WORD.findall(text[a:b])) for a, b in near) >= QUOTED_WORDS:
             kind = "direct"
@@ -351,6 +354,7 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
     starts; past an apposition or relative clause set off by commas ("Aaron Westaway, a UAW member, told")."""
     words = list(_WORD.finditer(text[:at]))
     taken: list[re.Match[str]] = []
+    document = ""
     for word in reversed(words):
         gap = text[word.end() : taken[0].start() if taken else at]
         value = word.group()
@@ -362,9 +366,11 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
             at = word.start()  # "Turkish officials have stressed", "Diana candidly tells"
             continue
         if value.lower() in _DOCUMENTS and not taken:  # "the Luminate report stated": the organisation
-            at = word.start()
+            document, at = value.lower(), word.start()
             continue
-        if value == "who" and not taken:  # "Caroline Ellison, who claimed": the name before the clause
+        if value in ("it", "It") and not taken:  # "it also says": the organisation quoted just before
+            return "it", word.start()
+        if value in ("who", "which") and not taken:  # "Caroline Ellison, who claimed": the name before the clause
             comma = text.rfind(",", 0, word.start())
             if comma != -1 and not text[comma + 1 : word.start()].strip():
                 return _subject_before(text, comma)
@@ -377,7 +383,9 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
         break
     while taken and (taken[0].group().lower() in _CONNECTORS - {"the", "a", "an"} or _opener(taken[0].group())):
         taken.pop(0)
-    if not taken:
+    if not taken or all(w.group().lower() in _CONNECTORS for w in taken):
+        if document and re.search(r"\b(?:the|its|their)\s*$", text[:at], re.IGNORECASE):
+            return f"the {document}", text[:at].rstrip().rfind(" ") + 1  # "the report said": whose report
         return "", -1
     return text[taken[0].start() : taken[-1].end()], taken[0].start()
 
@@ -432,7 +440,7 @@ def _describes(text: str, word: re.Match[str]) -> bool:
 def _speaker_word(word: str) -> bool:
     bare = word.strip(".,").removesuffix("’s").removesuffix("'s")
     lower = bare.lower()
-    if lower in _NOT_SPEAKERS:
+    if lower in _NOT_SPEAKERS and (bare.islower() or lower in ("it", "this", "that", "there", "here")):
         return False
     return bare[:1].isupper() or lower in ROLES or lower in ORGANISATION_NOUNS or lower in PRONOUNS
 
@@ -474,6 +482,10 @@ class _People:
             return None, ""
         if written.lower() in PRONOUNS:
             return self._pronoun(), "pronoun"
+        if written == "it" or words[-1] in _DOCUMENTS:  # "it said", "the report said": an organisation just quoted
+            since = self.sentence - (2 if written == "it" else 8)
+            recent = [speaker for n, speaker in self.speakers if not speaker.person and n >= since]
+            return (recent[-1] if recent else None), "pronoun" if written == "it" else "role"
         if all(w.lower() in ROLES | ORGANISATION_NOUNS | _CONNECTORS | {"former", "current"} for w in words):
             return self._role(words[-1].lower()), "role"  # "the spokesman", "the former president"
         if all(w.lower() in _CONNECTORS or w.strip(".") in TITLES for w in words):
@@ -502,6 +514,9 @@ class _People:
                 return earlier
         for _, name, _ in self.named:
             if _surname(name) == surname and parse(name).person:
+                return parse(name)
+        for _, name, _ in self.named:  # a family name written first ("Shen" of Shen Yamei)
+            if name.split()[0] == surname and len(name.split()) == 2 and parse(name).person:
                 return parse(name)
         return None
 

@@ -16,7 +16,7 @@ ROLES = frozenset(
     king queen prince pope diplomat deputy counsel partner investor owner boss expert experts executives member
     members sources source captain player striker quarterback pitcher guard forward midfielder defender
     goalkeeper author writer editor reporter columnist agent outfielder infielder catcher shortstop linebacker
-    receiver teammate economists researchers scientists lawyers investors officers ceos""".split()
+    receiver teammate economists researchers scientists lawyers investors officers ceos regulator watchdog""".split()
 )
 # Nouns that stand for an organisation ("the company said"): resolved to the last speaker of that kind.
 ORGANISATION_NOUNS = frozenset(
@@ -34,7 +34,8 @@ ORGANISATION_WORDS = frozenset(
     Group Bank Fund Authority Board Bureau Service Services Police Army Navy Force Forces Court Party
     University Institute Association Union Organization Organisation Foundation Federation League Club
     Parliament Congress Senate House Government Administration Cabinet Times Post News Journal Reuters
-    Network Labs Technologies Motors Airlines Media Studios Entertainment Pentagon Kremlin""".split()
+    Network Labs Technologies Motors Airlines Media Studios Entertainment Pentagon Kremlin Street Sea River
+    Avenue City County Valley Bay Island Islands Mountain Mountains Square Park Stadium Arena Center Centre""".split()
 )
 # Countries and bodies, by the names and adjectives news gives them (world knowledge, kept short).
 _COUNTRIES: dict[str, tuple[str, ...]] = {
