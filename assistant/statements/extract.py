@@ -22,7 +22,7 @@ CUES = (
     "denies acknowledged acknowledges replied replies urged urges stressed stresses emphasized emphasised "
     "predicted predicts promised promises vowed vows admitted admits asserted asserts revealed reveals tweeted "
     "commented comments cautioned cautions conceded concedes recalled recalls suggested suggests reported reports "
-    "testified testifies agreed agrees recommended recommends concluded alleges disagreed"
+    "testified testifies agreed agrees recommended recommends concluded alleges disagreed advised advises hinted"
 ).split()
 AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
 QUOTING_CUES = "called described defines dubbed".split()  # only with a quotation after them: called it “a fraud”
@@ -62,6 +62,10 @@ _WORD = re.compile(r"[\w][\w'’.&-]*")
 _NAME_WORD = r"(?:[A-Z][\w’'-]+|[A-Z]\.)"
 _NAME = re.compile(rf"\b(?:[A-Z][a-z]+\.? )?{_NAME_WORD}(?: (?:{_NAME_WORD}|de|al|van|von|bin))+\b")
 _POST = re.compile(r"—\s*([A-Z][^()@—\n]{2,60}?)\s*\(@\w+\)")  # an embedded post's signature
+_TIME_BEFORE_CUE = re.compile(
+    r"\s+(?:(?:last|this|on|earlier|later)\s+)?(?:week|month|year|night|morning|afternoon|evening|weekend|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s*$"
+)
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 
@@ -186,17 +190,9 @@ def _embedded_posts(sentences: list[_Sentence], text: str) -> None:
             continue
         speaker = parse(signed.group(1).strip())
         start = sentence.start + len(sentence.text) - len(sentence.text.lstrip())
-        post = Statement(
-            speaker,
-            signed.group(1).strip(),
-            "direct",
-            "name",
-            "posted",
-            sentence.start,
-            sentence.end,
-            start,
-            sentence.start + signed.start(),
-        )
+        end = sentence.start + signed.start() if signed.start() > start - sentence.start else sentence.end
+        signature = signed.group(1).strip()
+        post = Statement(speaker, signature, "direct", "name", "posted", sentence.start, sentence.end, start, end)
         sentence.statements = [post]
         first = sentence  # its text: the sentences before it in its paragraph, or the paragraph before it
         for earlier in reversed(sentences[max(0, number - 5) : number]):
@@ -317,7 +313,7 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
     """Whether a cue word attributes here: "added" before a number is a price, "continued" only after a
     quotation, "called" only with one after it."""
     verb = cue.group().lower()
-    after = sentence.outside[cue.end() :].split()
+    after = _WORD.findall(sentence.outside[cue.end() :])
     if verb in ("added", "adds", "agreed", "agrees") and after and not _opens_content(after[0]):
         return False  # "Goodman added 0.5 per cent", "Wild Magic adds a flair", "agreed to a deal"
     if verb in AFTER_QUOTE_CUES:  # “...,” Menendez continued.
@@ -352,6 +348,8 @@ def _nearest(quote: tuple[int, int], cues: list[re.Match[str]]) -> int:
 def _subject_before(text: str, at: int) -> tuple[str, int]:
     """The speaker named right before a cue ("... Erdogan spokesman Ibrahim Kalin said"), and where it
     starts; past an apposition or relative clause set off by commas ("Aaron Westaway, a UAW member, told")."""
+    at = len(_TIME_BEFORE_CUE.sub("", text[:at]))  # "China's Ministry of Commerce last week announced"
+    at = len(re.sub(r"\s+and others\s*$", "", text[:at]))  # "Fed Chair Jerome Powell and others have warned"
     words = list(_WORD.finditer(text[:at]))
     taken: list[re.Match[str]] = []
     document = ""
@@ -515,8 +513,9 @@ class _People:
         for _, name, _ in self.named:
             if _surname(name) == surname and parse(name).person:
                 return parse(name)
-        for _, name, _ in self.named:  # a family name written first ("Shen" of Shen Yamei)
-            if name.split()[0] == surname and len(name.split()) == 2 and parse(name).person:
+        for _, name, context in self.named:  # a family name written first ("Shen" of "said Shen Yamei, director")
+            spoken = set(context.split()) & (set(CUES) | ROLES)
+            if name.split()[0] == surname and len(name.split()) == 2 and spoken and parse(name).person:
                 return parse(name)
         return None
 
