@@ -22,10 +22,11 @@ CUES = (
     "denies acknowledged acknowledges replied replies urged urges stressed stresses emphasized emphasised "
     "predicted predicts promised promises vowed vows admitted admits asserted asserts revealed reveals tweeted "
     "commented comments cautioned cautions conceded concedes recalled recalls suggested suggests reported reports "
-    "testified testifies agreed agrees recommended recommends concluded alleges disagreed advised advises hinted"
+    "testified testifies agreed agrees recommended recommends concluded alleges disagreed advised advises hinted "
+    "remarked remarks reiterated reiterates recounted recounts found"
 ).split()
 AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
-QUOTING_CUES = "called described defines dubbed".split()  # only with a quotation after them: called it “a fraud”
+QUOTING_CUES = "called described defines dubbed believes".split()  # only with a quotation after: called it “a fraud”
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES)
@@ -48,7 +49,9 @@ _NOT_SPEAKERS = frozenset(
     "it this that which who what there here report reports study studies data statement document survey "
     "analysis filing filings research poll it’s".split()
 )
-_DOCUMENTS = frozenset("report statement study analysis survey note filing release letter ruling".split())
+_DOCUMENTS = frozenset(
+    "report statement study analysis survey note filing release letter ruling complaint lawsuit suit".split()
+)
 # capitalised words that open a sentence without naming anyone
 _OPENERS = frozenset(
     "as but and so yet or if when while although though because since after before then also however still "
@@ -66,6 +69,14 @@ _TIME_BEFORE_CUE = re.compile(
     r"\s+(?:(?:last|this|on|earlier|later)\s+)?(?:week|month|year|night|morning|afternoon|evening|weekend|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s*$"
 )
+_SINGLE_QUOTED = re.compile(r"(?<!\w)['‘](?:[^'’]|['’](?=\w)){8,}['’](?!\w)")  # apostrophes inside
+# "according to data from CME Group", "said a statement from Rep. ...": the author of the document
+_DOCUMENT_OF = re.compile(
+    r"(?:an? |the )?(?:\w+ )?(?:data|report|statement|release|analysis|study|survey|announcement|note|letter|post)"
+    r" (?:from|by|of) "
+)
+_PARTY = re.compile(r"^[RDI]-[A-Z][A-Za-z.]*$")  # "Rep. Carlos Gimenez, R-Fla., said"
+_AUTHORED_BY = re.compile(r"^(?:filed|written|published|signed|issued|released|commissioned|carried out) by (.+)$")
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 
@@ -162,7 +173,7 @@ def _sentences(text: str) -> list[_Sentence]:
         if inside:
             quotes.append((opened or 0, len(sentence)))
         if not quotes:
-            quotes = [(m.start(), m.end()) for m in re.finditer(r"(?<!\w)['‘][^'’]{8,}['’](?!\w)", sentence)]
+            quotes = [(m.start(), m.end()) for m in _SINGLE_QUOTED.finditer(sentence)]
         outside = list(sentence)
         for a, b in [*quotes, *((m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence))]:
             outside[a:b] = " " * (b - a)  # quotations, and asides in brackets: "Sherrod Brown (D-Ohio) said"
@@ -316,6 +327,8 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
     after = _WORD.findall(sentence.outside[cue.end() :])
     if verb in ("added", "adds", "agreed", "agrees") and after and not _opens_content(after[0]):
         return False  # "Goodman added 0.5 per cent", "Wild Magic adds a flair", "agreed to a deal"
+    if verb == "found":  # "The Post had found that ...": a finding, not "found a way"
+        return bool(after) and after[0] == "that"
     if verb in AFTER_QUOTE_CUES:  # “...,” Menendez continued.
         return any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
     if verb in QUOTING_CUES:
@@ -376,7 +389,10 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
         if _speaker_word(value) or value.lower() in _CONNECTORS and taken:
             taken.insert(0, word)
             continue
-        if value.lower() in _PREPOSITIONS:  # "a report from ADP suggested": no speaker
+        if value.lower() in _PREPOSITIONS:  # "in Washington said": no speaker, unless "the report from X"
+            ahead = _WORD.findall(text[: word.start()])[-1:]
+            if taken and ahead and ahead[0].lower() in _DOCUMENTS | {"data"}:
+                break
             return "", -1
         break
     while taken and (taken[0].group().lower() in _CONNECTORS - {"the", "a", "an"} or _opener(taken[0].group())):
@@ -398,6 +414,10 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
     words = inner.split()
     if not words:
         return "", -1
+    if _PARTY.match(inner):  # "Rep. Carlos Gimenez, R-Fla., said"
+        return _subject_before(text, opening)
+    if authored := _AUTHORED_BY.match(inner):  # "The case, filed by publisher Helena World Chronicle, argues"
+        return authored.group(1), text.index(authored.group(1), opening)
     described = any(w.lower().strip(",.’'s") in ROLES for w in words)
     if all(_speaker_word(w) or w.lower() in _CONNECTORS for w in words) and words[0][:1].isupper() and not described:
         return inner, text.index(inner, opening)  # "a professor ..., Peter Easton, testified"
@@ -409,7 +429,11 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
 
 
 def _subject_after(text: str, at: int) -> tuple[str, int]:
-    """The speaker named right after a cue ("..., said Jens Stoltenberg", "according to Reuters")."""
+    """The speaker named right after a cue ("..., said Jens Stoltenberg", "according to Reuters"), past the
+    document that carries their words ("according to data from CME Group")."""
+    skipped = _DOCUMENT_OF.match(text, at + 1 if text[at : at + 1] == " " else at)
+    if skipped is not None:
+        at = skipped.end() - 1
     taken: list[re.Match[str]] = []
     for word in _WORD.finditer(text, at):
         gap = text[taken[-1].end() if taken else at : word.start()]
@@ -423,7 +447,11 @@ def _subject_after(text: str, at: int) -> tuple[str, int]:
         taken.pop()
     if not taken:
         return "", -1
-    return text[taken[0].start() : taken[-1].end()].rstrip(".,"), taken[0].start()
+    named = text[taken[0].start() : taken[-1].end()].rstrip(".,")
+    described = re.match(r",\s+((?:[A-Z][\w’'-]+\.? ?){2,4})(?=[.,;]|$)", text[taken[-1].end() :])
+    if described and any(w.group().lower() in ROLES for w in taken):  # "executive GM of marketing, Loretta Johns"
+        return f"{described.group(1).strip()}, {named}", taken[0].start()
+    return named, taken[0].start()
 
 
 def _describes(text: str, word: re.Match[str]) -> bool:
@@ -431,8 +459,14 @@ def _describes(text: str, word: re.Match[str]) -> bool:
     value = word.group()
     if not value.isalpha() or not value.islower() or value in _NOT_SPEAKERS | _PREPOSITIONS | _OPENERS:
         return False
-    following = _WORD.match(text, word.end() + 1)
-    return following is not None and following.group()[:1].isupper()
+    for following in list(_WORD.finditer(text, word.end()))[:3]:  # "veteran legislator Rep. Tom Cole"
+        if following.group()[:1].isupper():
+            return True
+        if following.group() in _NOT_SPEAKERS | _PREPOSITIONS | _OPENERS | _CONNECTORS:
+            return False
+        if not following.group().isalpha():
+            return False
+    return False
 
 
 def _speaker_word(word: str) -> bool:
@@ -489,10 +523,10 @@ class _People:
         if all(w.lower() in _CONNECTORS or w.strip(".") in TITLES for w in words):
             return None, ""
         speaker = parse(written)
-        alone = speaker.person is None and speaker.organisation == written.removeprefix("the ")
-        if alone or speaker.person and len(speaker.person.split()) == 1:
+        single = speaker.person is None and len(written.removeprefix("the ").split()) == 1
+        if single or speaker.person and len(speaker.person.split()) == 1:
             full = self._full_name((speaker.person or written).split()[-1])
-            if full is not None:  # "Haq" after "Farhan Haq": him, with what the fuller mention said
+            if full is not None:  # "Haq" after "Farhan Haq" (and "Jordan" after "Jim Jordan"): the person
                 return full if speaker.person is None else replace(full, mention=speaker.mention), "name"
         return speaker, "name"
 
@@ -501,9 +535,12 @@ class _People:
         for number, earlier in reversed(self.speakers):
             if earlier.person and number >= self.sentence - 2:
                 return earlier
-        before = [name for position, name in self.mentions if position < self.position]
-        if before:
-            return self._full_name(_surname(before[-1])) or parse(before[-1])
+        before = [(position, name) for position, name in self.mentions if position < self.position]
+        if before:  # of those named in the sentences just before, whom the article names most
+            recent = {name for position, name in before if position >= before[-1][0] - 600}
+            counts = {name: sum(name == other for _, other in self.mentions) for name in recent}
+            chosen = max(sorted(recent), key=lambda name: counts[name])
+            return self._full_name(_surname(chosen)) or parse(chosen)
         return next((s for _, s in reversed(self.speakers) if s.person), None)
 
     def _full_name(self, surname: str) -> Speaker | None:

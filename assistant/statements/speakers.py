@@ -35,7 +35,9 @@ ORGANISATION_WORDS = frozenset(
     University Institute Association Union Organization Organisation Foundation Federation League Club
     Parliament Congress Senate House Government Administration Cabinet Times Post News Journal Reuters
     Network Labs Technologies Motors Airlines Media Studios Entertainment Pentagon Kremlin Street Sea River
-    Avenue City County Valley Bay Island Islands Mountain Mountains Square Park Stadium Arena Center Centre""".split()
+    Avenue City County Valley Bay Island Islands Mountain Mountains Square Park Stadium Arena Center Centre
+    Holdings Capital Partners Ventures Management Investments Securities Systems Energy Resources Mining Telecom
+    United FC Club Rovers Athletic Agency Studio Games""".split()
 )
 # Countries and bodies, by the names and adjectives news gives them (world knowledge, kept short).
 _COUNTRIES: dict[str, tuple[str, ...]] = {
