@@ -23,7 +23,7 @@ CUES = (
     "predicted predicts promised promises vowed vows admitted admits asserted asserts revealed reveals tweeted "
     "commented comments cautioned cautions conceded concedes recalled recalls suggested suggests reported reports "
     "testified testifies agreed agrees recommended recommends concluded alleges disagreed advised advises hinted "
-    "remarked remarks reiterated reiterates recounted recounts found"
+    "remarked reiterated reiterates recounted recounts found"
 ).split()
 AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
 QUOTING_CUES = "called described defines dubbed believes".split()  # only with a quotation after: called it “a fraud”
@@ -49,15 +49,14 @@ _NOT_SPEAKERS = frozenset(
     "it this that which who what there here report reports study studies data statement document survey "
     "analysis filing filings research poll it’s".split()
 )
-_DOCUMENTS = frozenset(
-    "report statement study analysis survey note filing release letter ruling complaint lawsuit suit".split()
-)
+_LEGAL = frozenset("complaint lawsuit suit petition".split())
+_DOCUMENTS = frozenset("report statement study analysis survey note filing release letter ruling".split()) | _LEGAL
 # capitalised words that open a sentence without naming anyone
 _OPENERS = frozenset(
     "as but and so yet or if when while although though because since after before then also however still "
     "meanwhile instead indeed his her its their our my your this that these those there here some many most "
     "all each every both neither either can't won't don't didn't isn't wasn't it's what who which where why how "
-    "in on at for from by with of to".split()
+    "in on at for from by with of to following amid despite during without according asked".split()
 )
 _OPEN, _CLOSE = "“", "”"
 _WORD = re.compile(r"[\w][\w'’.&-]*")
@@ -448,7 +447,7 @@ def _subject_after(text: str, at: int) -> tuple[str, int]:
     if not taken:
         return "", -1
     named = text[taken[0].start() : taken[-1].end()].rstrip(".,")
-    described = re.match(r",\s+((?:[A-Z][\w’'-]+\.? ?){2,4})(?=[.,;]|$)", text[taken[-1].end() :])
+    described = re.match(r"[^,.;]{0,60}?,\s+((?:[A-Z][\w’'-]+\.? ?){2,4})(?=[.,;]|$)", text[taken[-1].end() :])
     if described and any(w.group().lower() in ROLES for w in taken):  # "executive GM of marketing, Loretta Johns"
         return f"{described.group(1).strip()}, {named}", taken[0].start()
     return named, taken[0].start()
@@ -514,6 +513,9 @@ class _People:
             return None, ""
         if written.lower() in PRONOUNS:
             return self._pronoun(), "pronoun"
+        if words[-1] in _LEGAL:  # "the complaint states": whoever brought it, quoted first
+            first = [speaker for _, speaker in self.speakers if not speaker.person]
+            return (first[0] if first else None), "role"
         if written == "it" or words[-1] in _DOCUMENTS:  # "it said", "the report said": an organisation just quoted
             since = self.sentence - (2 if written == "it" else 8)
             recent = [speaker for n, speaker in self.speakers if not speaker.person and n >= since]

@@ -37,7 +37,8 @@ ORGANISATION_WORDS = frozenset(
     Network Labs Technologies Motors Airlines Media Studios Entertainment Pentagon Kremlin Street Sea River
     Avenue City County Valley Bay Island Islands Mountain Mountains Square Park Stadium Arena Center Centre
     Holdings Capital Partners Ventures Management Investments Securities Systems Energy Resources Mining Telecom
-    United FC Club Rovers Athletic Agency Studio Games""".split()
+    United FC Club Rovers Athletic Agency Studio Games Chronicle Tribune Herald Gazette Daily Observer Press
+    Magazine Review Insider Wire Radio Television TV""".split()
 )
 # Countries and bodies, by the names and adjectives news gives them (world knowledge, kept short).
 _COUNTRIES: dict[str, tuple[str, ...]] = {
@@ -139,11 +140,13 @@ def parse(mention: str) -> Speaker:
     while run > 0 and _capitalised(words[run - 1]) and not _is_role(words[run - 1]):
         run -= 1
     person_words, before = words[run:], words[:run]
+    if any(_bare(w) in ORGANISATION_WORDS for w in person_words):  # "publisher Helena World Chronicle"
+        return Speaker(mention, None, " ".join(_bare(w) for w in person_words), country)
     if not before:  # only capitalised words: a person of two words or more, else an organisation or country
         if country is not None and country_of(words[0]) == country and len(words) <= 2:
             return Speaker(mention, None, None, country)  # "Turkey", "the US"
         if len(words) == 1 or any(_bare(w) in ORGANISATION_WORDS for w in words):
-            return Speaker(mention, None, head, country)  # "Google", "the State Department"
+            return Speaker(mention, None, _bare(head), country)  # "Google", "the State Department", "WSJ’s"
         return Speaker(mention, head, _organisation(appositive.split()), country)  # "Farhan Haq"
     person = " ".join(person_words) if person_words else None
     organisation = _organisation(before) or _organisation(appositive.split())
