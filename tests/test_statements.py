@@ -132,3 +132,31 @@ def test_statements_are_removed_with_their_article_and_kept_through_a_merge(tmp_
     after = Assistant(settings, embedder=local_embedder)
     assert after.statements("Haq") == [] and {s.person for s in after.statements("Okafor")} == {"Jane Okafor"}
     assert len(after.statements("Trudeau")) == 2  # the other article's
+
+
+def test_a_claim_of_who_said_it_holds_only_where_that_speaker_said_it(sample_settings: Settings) -> None:
+    from assistant.answering.citations import ClaimChecker
+    from assistant.statements.search import statements_of
+
+    assistant = Assistant(sample_settings)
+    passages = assistant.retrieve("What did the Erdogan spokesman and the UN spokesman say?", top_k=6)
+    said = {p.chunk.doc_id: statements_of(assistant.index, p.chunk.doc_id) for p in passages}
+    haq = next(n for n, p in enumerate(passages, 1) if "Farhan Haq said" in p.chunk.text)
+    kalin = next(n for n, p in enumerate(passages, 1) if "Ibrahim Kalin said" in p.chunk.text)
+    trudeau = next(n for n, p in enumerate(passages, 1) if "Elizabeth Trudeau said Thursday" in p.chunk.text)
+    checker = ClaimChecker(passages, statements=said)
+    blind = ClaimChecker(passages)  # the same, without who said what: the words alone
+
+    # the US spokeswoman's sentence names Russia and holds the words; it is not Russia speaking
+    wrong = f"Russia said it is really interested in taking the fight to Islamic State [{trudeau}]."
+    assert blind.check(wrong).held
+    assert not checker.check(wrong).held and checker.check(wrong).unsupported
+    right = f"The US said it would welcome Russia's interest in taking the fight to Islamic State [{trudeau}]."
+    assert checker.check(right).held
+
+    erdogan = f"The Erdogan spokesman said “We welcome any signs of greater international unity” [{haq}]."
+    assert checker.check(erdogan).unsupported  # Haq's words (the words alone already failed: no Erdogan near them)
+    haq_said = f"Farhan Haq said “We welcome any signs of greater international unity” [{haq}]."
+    assert checker.check(haq_said).held
+    moved = checker.check(f"Kalin said Turkey and Russia set up committees to discuss the war [{haq}].")
+    assert moved.held and moved.claim.cites == (kalin,)  # re-pointed to Kalin's statement

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from assistant.answering.citations import COMPLETE_SENTENCE_END, CheckedClaim, ClaimChecker, is_refusal
 from assistant.answering.markers import MARKER, drop_invalid_markers
 from assistant.judges import ClaimVerifier
-from assistant.records import Passage
+from assistant.records import Passage, Statement
 
 TextSink = Callable[[str], None]
 REFUSAL = "I don't know: the articles do not contain an answer to this question."
@@ -34,8 +34,9 @@ class CheckedStream:
         question: str = "",
         refuse_unsupported: bool = False,
         verifier: ClaimVerifier | None = None,
+        statements: Mapping[str, list[Statement]] | None = None,
     ) -> None:
-        self.checker, self.sink = ClaimChecker(passages, question, verifier), sink
+        self.checker, self.sink = ClaimChecker(passages, question, verifier, statements), sink
         self.refuse_unsupported = refuse_unsupported  # hold the whole answer; refuse if no claim of it holds
         self.valid = set(range(1, len(passages) + 1))
         self.raw = ""

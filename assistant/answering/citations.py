@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -16,7 +17,8 @@ from assistant.answering.claim_support import HOLDS_AT, Candidate, Context, Supp
 from assistant.answering.injection import safe_sentences
 from assistant.answering.markers import MARKER, parse_markers
 from assistant.judges import ClaimVerifier, evidence_text
-from assistant.records import Citation, Passage, Quote
+from assistant.records import Citation, Passage, Quote, Statement
+from assistant.statements.search import claimed_speaker, speaks_for
 from assistant.text import tokenize
 
 # The end of a sentence, with the markers that follow its full stop.
@@ -87,11 +89,35 @@ class CheckedClaim:
 class ClaimChecker:
     """Checks an answer's sentences against the passages of its prompt, read once per answer."""
 
-    def __init__(self, passages: list[Passage], question: str = "", verifier: ClaimVerifier | None = None) -> None:
+    def __init__(
+        self,
+        passages: list[Passage],
+        question: str = "",
+        verifier: ClaimVerifier | None = None,
+        statements: Mapping[str, list[Statement]] | None = None,
+    ) -> None:
         self.passages, self.question, self.verifier = passages, question, verifier
         self.verify_s = 0.0  # time spent in the verifier
         self.candidates = _candidates(passages)
         self.context = {n: _context(p) for n, p in enumerate(passages, 1)}
+        self.statements = statements or {}  # who said what in the passages' articles, by doc_id
+
+    def _may_say(self, claim: str, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates that may hold a claim of who said something: a sentence the index attributes to
+        someone else cannot ("The Erdogan spokesman said 'We welcome ...'" is not held by the UN
+        spokesman's words); sentences attributed to nobody are left to the words."""
+        speaker = claimed_speaker(claim) if self.statements else None
+        if speaker is None:
+            return candidates
+        kept = []
+        for candidate in candidates:
+            passage = self.passages[candidate.n - 1]
+            start, end = (passage.chunk.char_start + at for at in candidate.span)
+            article = self.statements.get(passage.chunk.doc_id, ())
+            said = [s for s in article if s.char_start < end and start < s.char_end]
+            if not said or any(speaks_for(speaker, statement) for statement in said):
+                kept.append(candidate)
+        return kept
 
     def check(self, sentence: str) -> CheckedClaim:
         """Check a sentence's markers: keep those whose passages hold it, re-point to those that do, or flag it.
@@ -105,13 +131,14 @@ class ClaimChecker:
         claim = _claim(sentence)
         if not claim.cites:
             return CheckedClaim(sentence, claim, None)
-        cited = [c for c in self.candidates if c.n in claim.cites]
+        candidates = self._may_say(claim.text, self.candidates)
+        cited = [c for c in candidates if c.n in claim.cites]
         held = self._judged(claim.text, support(claim.text, cited, self.context, self.question))
         if held.holds:
             keep = [n for n in claim.cites if n in held.passages or self._partly_holds(claim.text, cited, n)]
             corrected: tuple[tuple[int, int | None], ...] = tuple((n, None) for n in claim.cites if n not in keep)
             return _rewritten(sentence, claim, tuple(keep), held, corrected)
-        anywhere = support(claim.text, self.candidates, self.context, self.question)
+        anywhere = support(claim.text, candidates, self.context, self.question)
         if self.verifier is None:
             moves = anywhere.holds and _clearly_better(anywhere, held)
         elif moves := anywhere.passages != held.passages:  # the verifier reads the other passages' sentences too
@@ -131,7 +158,8 @@ class ClaimChecker:
         re-pointed: they have no marker of their own to move).
         """
         claim = Claim(_claim(sentence).text, cites)
-        held = support(claim.text, [c for c in self.candidates if c.n in cites], self.context, self.question)
+        cited = [c for c in self._may_say(claim.text, self.candidates) if c.n in cites]
+        held = support(claim.text, cited, self.context, self.question)
         return CheckedClaim(sentence, claim, self._judged(claim.text, held))
 
     def _judged(self, claim: str, found: Support) -> Support:

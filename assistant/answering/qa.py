@@ -24,7 +24,7 @@ from assistant.judges import AnswerJudge, ClaimVerifier, answer_judge, claim_ver
 from assistant.records import Answer, Article, Passage, Retrieved, Statement
 from assistant.resources import load_prompt
 from assistant.settings import Settings
-from assistant.statements.search import find_statements, unread_articles
+from assistant.statements.search import find_statements, statements_of, unread_articles
 from assistant.store import Index, IndexDir
 from assistant.text import tokenize
 
@@ -255,7 +255,8 @@ class Assistant:
             update = {"answer": text, "timings": _rounded(timings), "confidence": round(early, 3), "signals": signals}
             return result.model_copy(update=update | {"models": {**result.models, "llm": self.chat_model.model_id}})
         # with a name no article uses, an answer no source holds is an invention: kept back until checked
-        stream = CheckedStream(passages, sink, question, refuse_unsupported=bool(note), verifier=self.verifier)
+        said = {doc: statements_of(self.index, doc) for doc in {p.chunk.doc_id for p in passages}}  # who said what
+        stream = CheckedStream(passages, sink, question, bool(note), self.verifier, said)
         generation_started = time.perf_counter()
         for piece in self.chat_model.stream(messages, self.settings.max_answer_tokens):
             if "first_token_s" not in timings:

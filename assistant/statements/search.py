@@ -6,7 +6,8 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from assistant.records import ArticleFields, Statement
-from assistant.statements.speakers import country_of
+from assistant.statements.extract import extract
+from assistant.statements.speakers import parse
 from assistant.store import Index
 from assistant.text import tokenize
 
@@ -16,6 +17,24 @@ def statements(index: Index) -> Iterator[Statement]:
     for doc_id, (entry, position) in index.articles.items():
         for stored in index.segments[position].statements.get(doc_id, ()):
             yield _statement(doc_id, entry, stored)
+
+
+def statements_of(index: Index, doc_id: str) -> list[Statement]:
+    """The statements of one live article (none if it is not indexed, or was indexed before statements)."""
+    found = index.articles.get(doc_id)
+    if found is None:
+        return []
+    entry, position = found
+    return [_statement(doc_id, entry, stored) for stored in index.segments[position].statements.get(doc_id, ())]
+
+
+def claimed_speaker(claim: str) -> str | None:
+    """Whom a claim of an answer says spoke, by name ("The Erdogan spokesman said ..." -> "The Erdogan
+    spokesman"); None if it attributes nothing, or only to "he" or "she"."""
+    for statement in extract(claim):
+        if statement.via == "name" and statement.written.lower() not in ("it", "they"):
+            return statement.written
+    return None
 
 
 def unread_articles(index: Index) -> int:
@@ -54,14 +73,17 @@ def find_statements(
 
 
 def speaks_for(query: str, statement: Statement) -> bool:
-    """Whether `query` names the statement's speaker: their name or part of it ("Kalin"), their organisation
-    ("State Department"), or the country or body speaking through them ("the US")."""
-    country = country_of(query.strip().removeprefix("the ").removeprefix("The "))
-    if country is not None and country == statement.country:
+    """Whether `query` names the statement's speaker: the person ("Kalin", "UN spokesman Farhan Haq"), their
+    organisation ("State Department"), or the country or body speaking through them ("the US")."""
+    wanted = parse(query.strip())
+    parts = (statement.speaker, statement.person, statement.organisation)
+    names = set(tokenize(" ".join(part or "" for part in parts)))
+    if wanted.person:  # a person named: their surname, whatever the titles around it
+        return set(tokenize(wanted.person.split()[-1])) <= names
+    if wanted.country is not None and wanted.country == statement.country:
         return True
-    wanted = set(tokenize(query))
-    names = " ".join(part or "" for part in (statement.speaker, statement.person, statement.organisation))
-    return bool(wanted) and wanted <= set(tokenize(names))
+    own = set(tokenize(wanted.organisation or "")) or set(tokenize(query))
+    return bool(own) and own <= names
 
 
 def _statement(doc_id: str, entry: dict[str, Any], stored: dict[str, Any]) -> Statement:
