@@ -160,3 +160,14 @@ def test_a_claim_of_who_said_it_holds_only_where_that_speaker_said_it(sample_set
     assert checker.check(haq_said).held
     moved = checker.check(f"Kalin said Turkey and Russia set up committees to discuss the war [{haq}].")
     assert moved.held and moved.claim.cites == (kalin,)  # re-pointed to Kalin's statement
+
+
+def test_a_question_of_what_someone_said_puts_their_statements_first(sample_settings: Settings) -> None:
+    from assistant.statements.search import asked_speaker
+
+    assert asked_speaker("What did the US say about Russia and Daesh?") == "the US"
+    assert asked_speaker("What did the Erdogan spokesman say?") == "the Erdogan spokesman"
+    assert asked_speaker("Who won the game?") is None
+    assistant = Assistant(sample_settings)
+    passages = assistant.retrieve("What did Kalin say about Syria?", top_k=4)  # by retrieval alone: Haq first
+    assert "Ibrahim Kalin said" in passages[0].chunk.text

@@ -24,7 +24,7 @@ from assistant.judges import AnswerJudge, ClaimVerifier, answer_judge, claim_ver
 from assistant.records import Answer, Article, Passage, Retrieved, Statement
 from assistant.resources import load_prompt
 from assistant.settings import Settings
-from assistant.statements.search import find_statements, statements_of, unread_articles
+from assistant.statements.search import asked_speaker, find_statements, speaks_for, statements_of, unread_articles
 from assistant.store import Index, IndexDir
 from assistant.text import tokenize
 
@@ -125,6 +125,22 @@ class Assistant:
         """The `top_k` passages that best answer `question`: retrieval's best `rerank_depth`, ranked by the judge."""
         return self.rerank(question, self.candidates(question, top_k, filters), top_k)
 
+    def speakers_first(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """For "what did X say ...", the passages holding X's statements first (in their order), then the rest."""
+        speaker = asked_speaker(question)
+        if speaker is None:
+            return passages
+        said = {doc: statements_of(self.index, doc) for doc in {p.chunk.doc_id for p in passages}}
+
+        def speaks(passage: Passage) -> bool:
+            chunk = passage.chunk
+            return any(
+                s.char_start < chunk.char_end and chunk.char_start < s.char_end and speaks_for(speaker, s)
+                for s in said[chunk.doc_id]
+            )
+
+        return sorted(passages, key=lambda passage: not speaks(passage))
+
     def candidates(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """Retrieval's passages for `question`: as many as the judge reads, or `top_k` without a judge."""
         wanted = top_k or self.settings.top_k
@@ -140,7 +156,7 @@ class Assistant:
     def rerank(self, question: str, passages: list[Passage], top_k: int | None = None) -> list[Passage]:
         """`passages` ranked by the answerability judge (as they are without one), the best `top_k`."""
         ranked = rerank(question, passages, self.answer_judge) if self.answer_judge else passages
-        return ranked[: top_k or self.settings.top_k]
+        return self.speakers_first(question, ranked)[: top_k or self.settings.top_k]
 
     def screen(self, question: str) -> tuple[str, str]:
         """Read from the question alone: why the index cannot hold the answer, and a note for the model.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -35,6 +36,19 @@ def claimed_speaker(claim: str) -> str | None:
         if statement.via == "name" and statement.written.lower() not in ("it", "they"):
             return statement.written
     return None
+
+
+_ASKED = re.compile(
+    r"\bwhat (?:did|does|do|has|have|had|will|would) (?P<who>.+?) "
+    r"(?:say|said|tell|told|announce|warn|claim|argue|think|state|write|tweet|post|report|reveal|suggest)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_speaker(question: str) -> str | None:
+    """Whose words a question asks for ("What did the US say about Russia and Daesh?" -> "the US")."""
+    found = _ASKED.search(question)
+    return found.group("who") if found else None
 
 
 def unread_articles(index: Index) -> int:
