@@ -19,6 +19,7 @@ from assistant.answering.markers import MARKER, parse_markers
 from assistant.judges import ClaimVerifier, evidence_text
 from assistant.records import Citation, Passage, Quote, Statement
 from assistant.statements.search import claimed_speaker, speaks_for
+from assistant.statements.speakers import names_of_country
 from assistant.text import tokenize
 
 # The end of a sentence, with the markers that follow its full stop.
@@ -115,7 +116,10 @@ class ClaimChecker:
             start, end = (passage.chunk.char_start + at for at in candidate.span)
             article = self.statements.get(passage.chunk.doc_id, ())
             said = [s for s in article if s.char_start < end and start < s.char_end]
-            if not said or any(speaks_for(speaker, statement) for statement in said):
+            speaking = [statement for statement in said if speaks_for(speaker, statement)]
+            if speaking:  # its speaker lends the claim their names: "The US said" of the State Department's words
+                kept.append(replace(candidate, speaker=" ".join(_names(s) for s in speaking)))
+            elif not said:
                 kept.append(candidate)
         return kept
 
@@ -270,6 +274,12 @@ def _claim(sentence: str) -> Claim:
         return found[0]
     cites = tuple(parse_markers(sentence))
     return Claim(" ".join(c.text for c in found), cites)
+
+
+def _names(statement: Statement) -> str:
+    """Every name of a statement's speaker: as written, the person, the organisation, the country's names."""
+    country = names_of_country(statement.country) if statement.country else ()
+    return " ".join(n for n in (statement.speaker, statement.person, statement.organisation, *country) if n)
 
 
 def _candidates(passages: list[Passage]) -> list[Candidate]:

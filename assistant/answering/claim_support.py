@@ -111,10 +111,11 @@ class Candidate:
     span: tuple[int, int]
     text: str
     shown: bool = True
+    speaker: str = ""  # who the index says speaks in it: their names count as its own ("The US said ...")
 
     @property
     def stems(self) -> frozenset[str]:
-        return _stems_of(self.text)
+        return _stems_of(self.text) | _stems_of(self.speaker)
 
     @property
     def numbers(self) -> frozenset[str]:

@@ -127,19 +127,22 @@ class Assistant:
 
     def speakers_first(self, question: str, passages: list[Passage]) -> list[Passage]:
         """For "what did X say ...", the passages holding X's statements first (in their order), then the rest."""
+        speaking = self._speaking(question, passages)
+        return [p for p, _ in sorted(zip(passages, speaking, strict=True), key=lambda pair: not pair[1])]
+
+    def _speaking(self, question: str, passages: list[Passage]) -> list[bool]:
+        """Which passages hold a statement of the speaker `question` asks about ("what did X say"), if any."""
         speaker = asked_speaker(question)
         if speaker is None:
-            return passages
+            return [False] * len(passages)
         said = {doc: statements_of(self.index, doc) for doc in {p.chunk.doc_id for p in passages}}
-
-        def speaks(passage: Passage) -> bool:
-            chunk = passage.chunk
-            return any(
-                s.char_start < chunk.char_end and chunk.char_start < s.char_end and speaks_for(speaker, s)
-                for s in said[chunk.doc_id]
+        return [
+            any(
+                s.char_start < p.chunk.char_end and p.chunk.char_start < s.char_end and speaks_for(speaker, s)
+                for s in said[p.chunk.doc_id]
             )
-
-        return sorted(passages, key=lambda passage: not speaks(passage))
+            for p in passages
+        ]
 
     def candidates(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """Retrieval's passages for `question`: as many as the judge reads, or `top_k` without a judge."""
@@ -200,6 +203,8 @@ class Assistant:
         passages = [] if screened[0] else self.candidates(asked, top_k, filters)
         retrieved = time.perf_counter()
         passages = self.rerank(asked, passages, top_k)
+        if any(speaking := self._speaking(asked, passages)):  # "what did X say": X's statements, not others' words
+            passages = [passage for passage, speaks in zip(passages, speaking, strict=True) if speaks]
         judged_s = time.perf_counter() - retrieved
         answer = self.answer(asked, passages, on_text, retrieval_s=time.perf_counter() - started, screened=screened)
         if self.answer_judge is not None:

@@ -100,6 +100,11 @@ class Speaker:
     country: str | None = None  # "United States"
 
 
+def names_of_country(country: str) -> tuple[str, ...]:
+    """A country or body and the names news gives it ("United States", "US", "American", ...)."""
+    return (country, *_COUNTRIES.get(country, ()))
+
+
 def country_of(text: str) -> str | None:
     """The country or body `text` names first ("US State Department" -> United States), by longest alias."""
     words = text.replace("’", "'").split()
