@@ -1,6 +1,6 @@
 """How far `verified` can be trusted: the claim checker on claims made from real sentences, labelled without a model.
 
-    python bench/claims.py [--per-kind 300] [--seed 7] [--cases] [--rules-only] [--threshold T] [--rescue-at R]
+    python bench/claims.py [--per-kind 300] [--seed 7] [--cases] [--rules-only] [--words-only] [--threshold T]
 
 Claims come from sentences of the 609 MultiHop-RAG articles and the sample articles, each
 cited to the passage (chunk) that holds its sentence, among three other passages (one more
@@ -22,6 +22,8 @@ Prints per kind the cases, the share verified and the precision of `verified` ag
 true claims the false ones were made from; then precision and recall overall. `verified` is the
 checker's with the trained claim verifier (as with ASSISTANT_CLAIM_VERIFIER=true); `--rules-only`
 leaves the verifier out, as the default setting does. The verifier never trained on an article of the aside part.
+Who said what in each article (`assistant.statements`, as the index keeps it) is given to the checker, as answers
+have it; `--words-only` leaves it out.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from assistant.answering.citations import ClaimChecker
 from assistant.ingestion.chunking import chunk_article
 from assistant.ingestion.files import load_articles
 from assistant.judges import ClaimVerifier, claim_verifier
-from assistant.records import Article, Chunk, Passage
+from assistant.records import Article, Chunk, Passage, Statement
+from assistant.statements.search import statements_in
 from assistant.text import sentence_spans
 
 TRUE_KINDS = ("sentence", "shortened", "joined", "title", "outlet")
@@ -288,8 +291,10 @@ class Outcome:
     rules: bool | None = None  # whether the word rules alone hold it with those quotes
 
 
-def judge(case: Case, verifier: ClaimVerifier | None) -> Outcome:
-    checker = ClaimChecker(case.passages, verifier=verifier)
+def judge(case: Case, verifier: ClaimVerifier | None, said: dict[str, list[Statement]] | None = None) -> Outcome:
+    """`said`: who said what in the articles (as the index keeps it), for the speaker check; None: words only."""
+    statements = {p.chunk.doc_id: said[p.chunk.doc_id] for p in case.passages} if said is not None else None
+    checker = ClaimChecker(case.passages, verifier=verifier, statements=statements)
     checked = checker.check(f"{case.claim} [{case.cited}]")
     found = checked.support
     verdict, rules = (found.verdict, found.rules_hold) if found else (None, None)
@@ -341,6 +346,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cases", type=Path, help="also write every case and its outcome (JSONL) here")
     parser.add_argument("--rules-only", action="store_true", help="the word rules without the claim verifier")
+    parser.add_argument("--words-only", action="store_true", help="without who said what (the speaker check)")
     parser.add_argument("--threshold", type=float, help="the verifier's threshold (default: its card's)")
     parser.add_argument("--rescue-at", type=float, help="the verifier's rescue threshold (default: its card's)")
     args = parser.parse_args()
@@ -350,7 +356,8 @@ def main() -> None:
         verifier.threshold = args.threshold
     if verifier and args.rescue_at is not None:
         verifier.rescue_at = args.rescue_at
-    outcomes = [judge(case, verifier) for case in cases]
+    said = None if args.words_only else {article.doc_id: statements_in(article) for article in articles()}
+    outcomes = [judge(case, verifier, said) for case in cases]
     report = {part: table([o for o in outcomes if o.case.part == part]) for part in ("dev", "aside")}
     if args.cases:
         with args.cases.open("w") as out:

@@ -6,7 +6,8 @@ import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from assistant.records import ArticleFields, Statement
+from assistant.records import Article, ArticleFields, Statement
+from assistant.statements import statements_of as stored_statements
 from assistant.statements.extract import extract
 from assistant.statements.speakers import parse
 from assistant.store import Index
@@ -27,6 +28,12 @@ def statements_of(index: Index, doc_id: str) -> list[Statement]:
         return []
     entry, position = found
     return [_statement(doc_id, entry, stored) for stored in index.segments[position].statements.get(doc_id, ())]
+
+
+def statements_in(article: Article) -> list[Statement]:
+    """The statements of an article not indexed (read now, as indexing reads them)."""
+    entry = article.article_fields()
+    return [_statement(article.doc_id, entry, stored) for stored in stored_statements(article)]
 
 
 def claimed_speaker(claim: str) -> str | None:
