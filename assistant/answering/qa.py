@@ -125,11 +125,6 @@ class Assistant:
         """The `top_k` passages that best answer `question`: retrieval's best `rerank_depth`, ranked by the judge."""
         return self.rerank(question, self.candidates(question, top_k, filters), top_k)
 
-    def speakers_first(self, question: str, passages: list[Passage]) -> list[Passage]:
-        """For "what did X say ...", the passages holding X's statements first (in their order), then the rest."""
-        speaking = self._speaking(question, passages)
-        return [p for p, _ in sorted(zip(passages, speaking, strict=True), key=lambda pair: not pair[1])]
-
     def _speaking(self, question: str, passages: list[Passage]) -> list[bool]:
         """Which passages hold a statement of the speaker `question` asks about ("what did X say"), if any."""
         speaker = asked_speaker(question)
@@ -159,7 +154,7 @@ class Assistant:
     def rerank(self, question: str, passages: list[Passage], top_k: int | None = None) -> list[Passage]:
         """`passages` ranked by the answerability judge (as they are without one), the best `top_k`."""
         ranked = rerank(question, passages, self.answer_judge) if self.answer_judge else passages
-        return self.speakers_first(question, ranked)[: top_k or self.settings.top_k]
+        return ranked[: top_k or self.settings.top_k]
 
     def screen(self, question: str) -> tuple[str, str]:
         """Read from the question alone: why the index cannot hold the answer, and a note for the model.
