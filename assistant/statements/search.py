@@ -38,9 +38,10 @@ def statements_in(article: Article) -> list[Statement]:
 
 def claimed_speaker(claim: str) -> str | None:
     """Whom a claim of an answer says spoke, by name ("The Erdogan spokesman said ..." -> "The Erdogan
-    spokesman"); None if it attributes nothing, or only to "he" or "she"."""
+    spokesman"); None if it attributes nothing, only to "he" or "she", or says whose report it follows
+    ("according to The Verge": the outlet, which the checker reads from the article's metadata)."""
     for statement in extract(claim):
-        if statement.via == "name" and statement.written.lower() not in ("it", "they"):
+        if statement.via == "name" and statement.kind != "according_to" and statement.written.lower() != "it":
             return statement.written
     return None
 
