@@ -125,6 +125,10 @@ class Statement(ArticleFields):
     content_start: int = Field(description="What is attributed: the quotation or the reported clause")
     content_end: int
 
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether its sentence(s) overlap the article's text from `start` to `end`."""
+        return self.char_start < end and start < self.char_end
+
 
 class Quote(_Model):
     """A sentence of an article: `article.text[char_start:char_end] == text`."""

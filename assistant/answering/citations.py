@@ -115,7 +115,7 @@ class ClaimChecker:
             passage = self.passages[candidate.n - 1]
             start, end = (passage.chunk.char_start + at for at in candidate.span)
             article = self.statements.get(passage.chunk.doc_id, ())
-            said = [s for s in article if s.char_start < end and start < s.char_end]
+            said = [s for s in article if s.overlaps(start, end)]
             speaking = [statement for statement in said if speaks_for(speaker, statement)]
             if speaking:  # its speaker lends the claim their names: "The US said" of the State Department's words
                 kept.append(replace(candidate, speaker=" ".join(_names(s) for s in speaking)))

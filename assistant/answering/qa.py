@@ -133,7 +133,7 @@ class Assistant:
         said = {doc: statements_of(self.index, doc) for doc in {p.chunk.doc_id for p in passages}}
         return [
             any(
-                s.char_start < p.chunk.char_end and p.chunk.char_start < s.char_end and speaks_for(speaker, s)
+                s.overlaps(p.chunk.char_start, p.chunk.char_end) and speaks_for(speaker, s)
                 for s in said[p.chunk.doc_id]
             )
             for p in passages

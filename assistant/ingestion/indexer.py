@@ -20,7 +20,7 @@ from assistant.ingestion.files import FileDone, Problem, load_articles, unexpect
 from assistant.ingestion.web import Fetcher, Kept, WebReport, WebSource
 from assistant.records import Article, Chunk, Progress
 from assistant.settings import Settings
-from assistant.statements import statements_of
+from assistant.statements import stored_statements
 from assistant.store import MAX_SEGMENTS, Index, IndexDir, Manifest, index_status
 from assistant.store.segment import SegmentWriter
 from assistant.store.sources import attribution, carried_files, carried_web, is_under, is_url, normalise
@@ -393,7 +393,7 @@ class _Builder:
         for article, digest, _ in self.pending:
             if article.doc_id in self.live:  # a changed article: its old version goes
                 self._delete(article.doc_id)
-            self.writer.add_article(article.entry(digest), statements_of(article))
+            self.writer.add_article(article.entry(digest), stored_statements(article))
         self.writer.add(
             [chunk.chunk_id for _, chunk in chunks],
             [chunk.text for _, chunk in chunks],

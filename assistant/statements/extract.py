@@ -95,10 +95,10 @@ class Statement:
     content_end: int
 
     def record(self, text: str) -> dict[str, object]:
-        """As stored with the article (whose text is `text`) in the index."""
+        """As stored with the article (whose text is `text`) in the index: the fields of `records.Statement`
+        that are not the article's."""
         return {
-            "text": text[self.start : self.end],
-            "mention": self.speaker.mention,
+            "speaker": self.speaker.mention,
             "person": self.speaker.person,
             "organisation": self.speaker.organisation,
             "country": self.speaker.country,
@@ -106,9 +106,11 @@ class Statement:
             "kind": self.kind,
             "via": self.via,
             "cue": self.cue,
-            "start": self.start,
-            "end": self.end,
-            "content": [self.content_start, self.content_end],
+            "text": text[self.start : self.end],
+            "char_start": self.start,
+            "char_end": self.end,
+            "content_start": self.content_start,
+            "content_end": self.content_end,
         }
 
 

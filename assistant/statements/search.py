@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from assistant.records import Article, ArticleFields, Statement
-from assistant.statements import statements_of as stored_statements
+from assistant.statements import stored_statements
 from assistant.statements.extract import extract
 from assistant.statements.speakers import parse
 from assistant.store import Index
@@ -16,9 +16,8 @@ from assistant.text import tokenize
 
 def statements(index: Index) -> Iterator[Statement]:
     """Every statement of the live articles, article by article in index order."""
-    for doc_id, (entry, position) in index.articles.items():
-        for stored in index.segments[position].statements.get(doc_id, ()):
-            yield _statement(doc_id, entry, stored)
+    for doc_id in index.articles:
+        yield from statements_of(index, doc_id)
 
 
 def statements_of(index: Index, doc_id: str) -> list[Statement]:
@@ -109,21 +108,4 @@ def speaks_for(query: str, statement: Statement) -> bool:
 
 
 def _statement(doc_id: str, entry: dict[str, Any], stored: dict[str, Any]) -> Statement:
-    content_start, content_end = stored["content"]
-    return Statement(
-        doc_id=doc_id,
-        **ArticleFields.stored_fields(entry),
-        speaker=stored["mention"],
-        person=stored["person"],
-        organisation=stored["organisation"],
-        country=stored["country"],
-        written=stored["written"],
-        kind=stored["kind"],
-        via=stored["via"],
-        cue=stored["cue"],
-        text=stored["text"],
-        char_start=stored["start"],
-        char_end=stored["end"],
-        content_start=content_start,
-        content_end=content_end,
-    )
+    return Statement(doc_id=doc_id, **ArticleFields.stored_fields(entry), **stored)
