@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DAESH
@@ -55,6 +56,19 @@ def assistant_serve(folder: Path, env: dict[str, str]) -> Iterator[tuple[str, Pa
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@contextmanager
+def page_at(url: str) -> Iterator[Any]:
+    """The page at `url` in headless chromium, as a desktop's window."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        yield page
+        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +143,8 @@ def test_chat_goes_on_from_question_to_follow_up_with_its_commands(served: tuple
 def test_the_page_streams_an_answer_and_highlights_the_quoted_sentence(
     served: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     url, _ = served
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(url)
+    with page_at(url) as page:
         page.wait_for_function("document.getElementById('status').textContent.includes('articles')")
         assert page.inner_text("#status").startswith("2 articles from 1 source,")  # the indexed folder
         page.fill("#question", DAESH)
@@ -161,7 +170,36 @@ def test_the_page_streams_an_answer_and_highlights_the_quoted_sentence(
         page.set_viewport_size({"width": 390, "height": 800})  # a phone: one column, nothing cut off
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390
-        browser.close()
+
+
+def test_the_page_lists_who_said_what_and_opens_each_statement_at_its_sentence(
+    served: tuple[str, dict[str, str]],
+) -> None:
+    url, _ = served
+    with page_at(url) as page:
+        page.click("#who-said-what summary")
+        page.fill("#speaker", "the US")  # a country finds the State Department's spokeswoman
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".statement")
+        speakers = page.locator(".statement .speaker").all_inner_texts()
+        assert speakers and any("Trudeau" in s for s in speakers)
+        trudeau = page.locator(".statement", has_text="Trudeau").first
+        sentence = trudeau.locator(".sentence").inner_text()
+        trudeau.locator(".sentence").click()  # opens the article with that sentence marked
+        page.wait_for_selector("#source-text mark")
+        assert page.inner_text("#source-text mark") == sentence
+        assert "State Department" in page.inner_text("#source-title") + page.inner_text("#source-text")
+
+        page.fill("#speaker", "nobody-by-this-name")
+        page.click("#find-quotes")
+        page.wait_for_function("document.getElementById('quotes-status').textContent.startsWith('No statement')")
+        assert page.locator(".statement").count() == 0
+
+        page.fill("#speaker", "Kalin")  # a surname finds the full name and his later "he said"
+        page.click("#find-quotes")
+        page.wait_for_selector(".statement")
+        kalin = page.locator(".statement .speaker").all_inner_texts()
+        assert kalin and all("Kalin" in s for s in kalin)
 
 
 def test_server_settings_are_masked() -> None:

@@ -23,12 +23,13 @@ CUES = (
     "predicted predicts promised promises vowed vows admitted admits asserted asserts revealed reveals tweeted "
     "commented comments cautioned cautions conceded concedes recalled recalls suggested suggests reported reports "
     "testified testifies agreed agrees recommended recommends concluded alleges disagreed advised advises hinted "
-    "remarked reiterated reiterates recounted recounts found"
+    "remarked reiterated reiterates recounted recounts found mused muses theorized theorised shared identified "
+    "estimates estimated encouraged"
 ).split()
 AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
 QUOTING_CUES = "called described defines dubbed believes".split()  # only with a quotation after: called it “a fraud”
 _CUE = re.compile(
-    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|"
+    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|^Said(?= [A-Z])|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES)
     + r")\b"
 )
@@ -49,6 +50,10 @@ _NOT_SPEAKERS = frozenset(
     "it this that which who what there here report reports study studies data statement document survey "
     "analysis filing filings research poll it’s".split()
 )
+_NOT_STATING = frozenset(  # "Other states with possible cases", "the member states"
+    "other the these those some many several all both two three member neighbouring neighboring southern "
+    "northern western eastern gulf arab baltic".split()
+)
 _LEGAL = frozenset("complaint lawsuit suit petition".split())
 _DOCUMENTS = frozenset("report statement study analysis survey note filing release letter ruling".split()) | _LEGAL
 # capitalised words that open a sentence without naming anyone
@@ -56,9 +61,11 @@ _OPENERS = frozenset(
     "as but and so yet or if when while although though because since after before then also however still "
     "meanwhile instead indeed his her its their our my your this that these those there here some many most "
     "all each every both neither either can't won't don't didn't isn't wasn't it's what who which where why how "
-    "in on at for from by with of to following amid despite during without according asked".split()
+    "in on at for from by with of to following amid despite during without according asked first second third "
+    "finally ultimately overall now today said".split()
 )
 _OPEN, _CLOSE = "“", "”"
+_QUOTED = "■"  # what a quotation is masked with in a sentence's words outside quotations: no speaker spans it
 _WORD = re.compile(r"[\w][\w'’.&-]*")
 # a full name, perhaps after a title: "Sen. Bob Menendez", "John J. Ray III"
 _NAME_WORD = r"(?:[A-Z][\w’'-]+|[A-Z]\.)"
@@ -77,7 +84,15 @@ _DOCUMENT_OF = re.compile(
 _PARTY = re.compile(r"^[RDI]-[A-Z][A-Za-z.]*$")  # "Rep. Carlos Gimenez, R-Fla., said"
 _AUTHORED_BY = re.compile(r"^(?:filed|written|published|signed|issued|released|commissioned|carried out) by (.+)$")
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
+APPOSITION_WORDS = 12  # a longer run between commas is a clause, not a description of the speaker
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
+_AGED = re.compile(r"\b\d+-year-old\b")
+# roles that name someone other than whoever spoke last ("Haq said ... The spokesman added" may be another's)
+_DISTINCT_ROLES = frozenset(
+    "spokesman spokeswoman spokesperson spokespeople spokesmen official officials source sources".split()
+)
+_PARTICIPLE = re.compile(r"\b(?:saying|insisting|adding|warning|noting|calling|arguing|claiming|stressing|writing)\b")
+_HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
 
 
 @dataclass(frozen=True)
@@ -132,11 +147,10 @@ def extract(text: str) -> list[Statement]:
     for number, sentence in enumerate(sentences):
         people.reached(sentence.start, number)
         sentence.statements = _in_sentence(sentence, people)
-        for statement in sentence.statements:
-            people.saw(statement.speaker)
         previous = sentences[number - 1] if number else None
         if not sentence.statements and previous and previous.statements and _continues(sentence, previous, text):
             sentence.statements = [_continued(previous.statements[-1], sentence)]
+            people.saw(sentence.statements[0].speaker)  # still speaking: whom a "he" after it means
     _embedded_posts(sentences, text)
     _attributions_after_quotations(sentences, people)
     _spread_over_quotations(sentences)
@@ -158,9 +172,11 @@ def _sentences(text: str) -> list[_Sentence]:
         if "\n" in text[previous_end:start] and sentence[:1] not in (_OPEN, '"'):
             inside = False  # a quotation going on in a new paragraph opens it again: this one does not
         previous_end = end
+        closes_first = inside and sentence[:1] in (_CLOSE, '"')  # “... fictionalised.’ / ” Edenglassie had a long
+        inside = inside and not closes_first  # gestation.: the quotation closed where the sentence before ended
         opens_inside = inside
         quotes, opened = [], 0 if inside else None
-        for i, char in enumerate(sentence):
+        for i, char in enumerate(sentence[closes_first:], start=closes_first):
             if char == _OPEN or char == '"' and opened is None:
                 opened = i
             elif (char == _CLOSE or char == '"') and opened is not None:
@@ -176,8 +192,10 @@ def _sentences(text: str) -> list[_Sentence]:
         if not quotes:
             quotes = [(m.start(), m.end()) for m in _SINGLE_QUOTED.finditer(sentence)]
         outside = list(sentence)
-        for a, b in [*quotes, *((m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence))]:
-            outside[a:b] = " " * (b - a)  # quotations, and asides in brackets: "Sherrod Brown (D-Ohio) said"
+        for aside in re.finditer(r"\([^()]*\)", sentence):  # "Sherrod Brown (D-Ohio) said"
+            outside[aside.start() : aside.end()] = " " * (aside.end() - aside.start())
+        for a, b in quotes:
+            outside[a:b] = _QUOTED * (b - a)
         found.append(_Sentence(start, end, sentence, "".join(outside), quotes, opens_inside, []))
     return found
 
@@ -295,6 +313,8 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
             continue  # "Trump said, according to Discourse Blog": the outlet only reports what he said
         before_text = text[: cue.start()].rstrip()
         written, subject_start = _subject_before(outside, cue.start())
+        if not written and re.search(r",? (?:and|but)(?: also| then)?\s*$", outside[: cue.start()]):
+            written, subject_start = _subject_after(outside, _subject_starts(outside))  # "Markov ..., but said"
         after_quote = before_text.endswith((",", _CLOSE, '"', "’", "'", ",”", ',"')) or not before_text.strip()
         inverted = verb in _SOURCE_CUES or not written and after_quote and verb not in ("told", "tells")
         if inverted:
@@ -302,6 +322,7 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
         speaker, via = people.resolve(written)
         if speaker is None:
             continue
+        people.saw(speaker)  # "Sylvester said, as he noted that ...": he is Sylvester
         kind = "according_to" if verb in _SOURCE_CUES else "reported"
         near = [q for q in sentence.quotes if _nearest(q, cues) == number]
         if kind == "reported" and sum(len(_WORD.findall(text[a:b])) for a, b in near) >= QUOTED_WORDS:
@@ -318,7 +339,42 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
             content = (cue.end(), following)
         start, end = sentence.start + content[0], sentence.start + max(content)
         found.append(Statement(speaker, written, kind, via, verb, sentence.start, sentence.end, start, end))
-    return found
+    return found or _participle_statements(sentence, people)
+
+
+def _participle_statements(sentence: _Sentence, people: _People) -> list[Statement]:
+    """A quotation after a participle: "Jordan showed no signs of stepping aside, insisting: “...”", "A Google
+    spokesperson offered a statement, saying “...”": the speaker is the subject of the sentence (or the name
+    right before the participle: "UAW President Shawn Fain calling for a “just transition”")."""
+    outside = sentence.outside
+    for cue in _PARTICIPLE.finditer(outside):
+        quoted = [q for q in sentence.quotes if 0 <= q[0] - cue.end() < 40]
+        if not quoted:
+            continue
+        written, before = "", outside[: cue.start()]
+        if with_name := re.search(r"\bwith ((?:[A-Z][\w.’'-]*|[a-z]+) (?:[\w.’'-]+ ){0,4}?[A-Z][\w’'-]+)\s*$", before):
+            written = with_name.group(1)  # "..., with UAW President Shawn Fain calling for “...”"
+        elif not before.rstrip().endswith(","):
+            written, _ = _subject_before(outside, cue.start())
+        if not written:
+            written, _ = _subject_after(outside, _subject_starts(outside))
+        speaker, via = people.resolve(written)
+        if speaker is None:
+            return []
+        people.saw(speaker)
+        at = sentence.start
+        content = (at + quoted[0][0], at + quoted[-1][1])
+        return [Statement(speaker, written, "direct", via, cue.group(), at, sentence.end, *content)]
+    return []
+
+
+def _subject_starts(outside: str) -> int:
+    """Where a sentence's subject starts: past an opening phrase ("At the DealBook Summit, he ...")."""
+    first = _WORD.match(outside.lstrip())
+    comma = outside.find(",")
+    if first and comma != -1 and first.group().lower() in _OPENERS | _PREPOSITIONS | {"ahead", "speaking"}:
+        return comma + 1
+    return len(outside) - len(outside.lstrip())
 
 
 def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
@@ -326,12 +382,22 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
     quotation, "called" only with one after it."""
     verb = cue.group().lower()
     after = _WORD.findall(sentence.outside[cue.end() :])
-    if verb in ("added", "adds", "agreed", "agrees") and after and not _opens_content(after[0]):
+    before = _WORD.findall(sentence.outside[: cue.start()])[-1:]
+    quoted_next = any(0 <= a - cue.end() < 4 for a, _ in sentence.quotes)  # She continued, “...
+    punctuated = sentence.outside[cue.end() : cue.end() + 1] in (",", ":")  # "Sylvester agreed, stressing ..."
+    opens = quoted_next or punctuated or after and _opens_content(after[0])
+    if verb in ("added", "adds", "agreed", "agrees") and after and not opens:
         return False  # "Goodman added 0.5 per cent", "Wild Magic adds a flair", "agreed to a deal"
-    if verb == "found":  # "The Post had found that ...": a finding, not "found a way"
+    if verb in ("found", "shared", "identified", "estimates", "estimated"):  # "found that ...", not "found a way"
         return bool(after) and after[0] == "that"
+    if verb in ("reported", "reports") and after[:1] == ["from"]:
+        return False  # "Larson reported from Washington.": a byline
+    if verb in ("tells", "told") and " ".join(after[:2]).lower() in ("the story", "a story", "the tale", "a tale"):
+        return False  # "Lucashenko tells the story of Mulanyin": a novel's plot
+    if verb == "states" and before and (before[0].lower() in _NOT_STATING or before[0].isdigit()):
+        return False  # "Other states with possible cases", "the 50 states"
     if verb in AFTER_QUOTE_CUES:  # “...,” Menendez continued.
-        return any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
+        return quoted_next or any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
     if verb in QUOTING_CUES:
         return any(a >= cue.end() for a, _ in sentence.quotes)
     return True
@@ -387,6 +453,8 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
             if comma != -1 and not text[comma + 1 : word.start()].strip():
                 return _subject_before(text, comma)
             break
+        if taken and taken[0].group().lower() in PRONOUNS:
+            break  # "Credit: Getty Images He said": a pronoun is the whole subject
         if _speaker_word(value) or value.lower() in _CONNECTORS and taken:
             taken.insert(0, word)
             continue
@@ -413,7 +481,7 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
         return "", -1
     inner = text[opening + 1 : comma].strip()
     words = inner.split()
-    if not words:
+    if not words or len(words) > APPOSITION_WORDS:  # "First, owners should ... diseases, said Dr. Jerry Klein"
         return "", -1
     if _PARTY.match(inner):  # "Rep. Carlos Gimenez, R-Fla., said"
         return _subject_before(text, opening)
@@ -424,6 +492,11 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
         return inner, text.index(inner, opening)  # "a professor ..., Peter Easton, testified"
     if words[0][:1].islower() or described:  # "Aaron Westaway, a UAW member ..., told"; "X, TikTok's Head of Music,"
         name, start = _subject_before(text, opening)  # "Aaron Westaway, a UAW member ..., told"
+        earlier = text.rfind(",", 0, start) if name[:1].islower() else -1
+        if earlier != -1 and re.fullmatch(r"(?: ?[a-z-]+){0,3} ?", text[earlier + 1 : start]):
+            person, first = _subject_before(text, earlier)  # "Dr. Gregg Sylvester, chief health officer at CSL
+            if person and parse(person).person:  # Seqirus, a New Jersey company, noted": the person first named
+                return f"{person}, {text[earlier + 1 : opening].strip()}", first
         if name:
             return f"{name}, {inner}", start
     return "", -1
@@ -458,6 +531,8 @@ def _subject_after(text: str, at: int) -> tuple[str, int]:
 def _describes(text: str, word: re.Match[str]) -> bool:
     """A lower-case word right before a name: "former", "outfielder" in "said former outfielder Lars Nootbaar"."""
     value = word.group()
+    if _AGED.fullmatch(value):  # "said the 42-year-old"
+        return True
     if not value.isalpha() or not value.islower() or value in _NOT_SPEAKERS | _PREPOSITIONS | _OPENERS:
         return False
     for following in list(_WORD.finditer(text, word.end()))[:3]:  # "veteran legislator Rep. Tom Cole"
@@ -501,6 +576,7 @@ class _People:
             for found in re.finditer(rf"\b{re.escape(_surname(name))}\b", text):
                 self.mentions.append((found.start(), name))
         self.mentions.sort()
+        self.genders = _genders(text, self.mentions)
 
     def reached(self, position: int, sentence: int) -> None:
         self.position, self.sentence = position, sentence
@@ -514,7 +590,7 @@ class _People:
         if not words:
             return None, ""
         if written.lower() in PRONOUNS:
-            return self._pronoun(), "pronoun"
+            return self._pronoun(written.lower()), "pronoun"
         if words[-1] in _LEGAL:  # "the complaint states": whoever brought it, quoted first
             first = [speaker for _, speaker in self.speakers if not speaker.person]
             return (first[0] if first else None), "role"
@@ -526,26 +602,38 @@ class _People:
             return self._role(words[-1].lower()), "role"  # "the spokesman", "the former president"
         if all(w.lower() in _CONNECTORS or w.strip(".") in TITLES for w in words):
             return None, ""
+        if _AGED.search(written) and not any(w[:1].isupper() for w in words[1:]):
+            return self._role(""), "role"  # "says the 42-year-old father of three"
         speaker = parse(written)
-        single = speaker.person is None and len(written.removeprefix("the ").split()) == 1
+        if speaker.person is None and speaker.organisation and words[-1].lower() in ROLES:
+            found = self._role(words[-1].lower(), of=speaker.organisation)  # "the Judiciary Committee chairman"
+            if found is not None:
+                return found, "role"
+        head = written.split(", ")[0]  # "Brus, a professor emeritus at Columbia": Brus
+        single = speaker.person is None and len(head.removeprefix("the ").split()) == 1
         if single or speaker.person and len(speaker.person.split()) == 1:
-            full = self._full_name((speaker.person or written).split()[-1])
+            full = self._full_name((speaker.person or head).split()[-1])
             if full is not None:  # "Haq" after "Farhan Haq" (and "Jordan" after "Jim Jordan"): the person
                 return full if speaker.person is None else replace(full, mention=speaker.mention), "name"
         return speaker, "name"
 
-    def _pronoun(self) -> Speaker | None:
-        """The person quoted in the last two sentences, else the person last named before this sentence."""
+    def _pronoun(self, pronoun: str) -> Speaker | None:
+        """The person quoted in the last two sentences, else the person last named before this sentence; one
+        the article calls "he" for "he", "she" for "she"."""
+
+        def fits(person: str) -> bool:
+            return self.genders.get(_surname(person), pronoun) == pronoun
+
         for number, earlier in reversed(self.speakers):
-            if earlier.person and number >= self.sentence - 2:
+            if earlier.person and number >= self.sentence - 2 and fits(earlier.person):
                 return earlier
-        before = [(position, name) for position, name in self.mentions if position < self.position]
+        before = [(at, name) for at, name in self.mentions if at < self.position and fits(name)]
         if before:  # of those named in the sentences just before, whom the article names most
             recent = {name for position, name in before if position >= before[-1][0] - 600}
             counts = {name: sum(name == other for _, other in self.mentions) for name in recent}
             chosen = max(sorted(recent), key=lambda name: counts[name])
             return self._full_name(_surname(chosen)) or parse(chosen)
-        return next((s for _, s in reversed(self.speakers) if s.person), None)
+        return next((s for _, s in reversed(self.speakers) if s.person and fits(s.person)), None)
 
     def _full_name(self, surname: str) -> Speaker | None:
         for _, earlier in reversed(self.speakers):
@@ -560,14 +648,40 @@ class _People:
                 return parse(name)
         return None
 
-    def _role(self, role: str) -> Speaker | None:
+    def _role(self, role: str, of: str | None = None) -> Speaker | None:
+        """Who "the spokesman" (or "the Judiciary Committee chairman", `of` an organisation) is: the last one
+        quoted or named as such; for a description of no one in particular ("the expert", "the 42-year-old"),
+        the person quoted in the last two sentences."""
+        of_words = set(of.lower().split()) if of else set()
         for _, earlier in reversed(self.speakers):
-            if role in earlier.mention.lower().split() or role in ORGANISATION_NOUNS and not earlier.person:
+            if of_words and not of_words <= set(earlier.mention.lower().split()):
+                continue
+            if role and role in earlier.mention.lower().split() or role in ORGANISATION_NOUNS and not earlier.person:
                 return earlier  # "the company": the last organisation quoted
         for position, name, context in reversed(self.named):
+            if of_words and not of_words <= set(context.split()):
+                continue
             if position < self.position and role in context.split() and (person := parse(name)).person:
                 return person  # "the former president": "former President ... Donald Trump" before
-        return None
+        if of_words or role in ORGANISATION_NOUNS or role in _DISTINCT_ROLES:
+            return None
+        recent = [s for n, s in self.speakers if s.person and n >= self.sentence - 2]
+        return recent[-1] if recent else None
+
+
+def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
+    """ "he" or "she", by surname, for each person the article goes on to call so (in the 300 characters after
+    naming them, before it names anyone else) twice as often as the other."""
+    counts: dict[str, list[int]] = {}
+    for (at, name), following in zip(mentions, [at for at, _ in mentions[1:]] + [len(text)], strict=False):
+        window = text[at : min(following, at + 300)].lower()
+        he, she = counts.setdefault(_surname(name), [0, 0])
+        counts[_surname(name)] = [he + len(_HE.findall(window)), she + len(_SHE.findall(window))]
+    return {
+        surname: "he" if he > 2 * she else "she"
+        for surname, (he, she) in counts.items()
+        if he > 2 * she or she > 2 * he
+    }
 
 
 def _surname(name: str) -> str:

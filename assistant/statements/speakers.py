@@ -16,7 +16,8 @@ ROLES = frozenset(
     king queen prince pope diplomat deputy counsel partner investor owner boss expert experts executives member
     members sources source captain player striker quarterback pitcher guard forward midfielder defender
     goalkeeper author writer editor reporter columnist agent outfielder infielder catcher shortstop linebacker
-    receiver teammate economists researchers scientists lawyers investors officers ceos regulator watchdog""".split()
+    receiver teammate economists researchers scientists lawyers investors officers ceos regulator watchdog doctor
+    doctors physician surgeon nurse psychologist psychiatrist therapist historian novelist activist candidate""".split()
 )
 # Nouns that stand for an organisation ("the company said"): resolved to the last speaker of that kind.
 ORGANISATION_NOUNS = frozenset(
@@ -27,7 +28,7 @@ TITLES = frozenset(
     King Queen Prince Pope Ambassador General Gen Admiral Judge Justice Speaker Leader Chairman Chairwoman
     Chair Director Commissioner Chief CEO CFO CTO COO Founder Spokesman Spokeswoman Spokesperson Attorney
     Premier Deputy Foreign Defense Defence Interior Finance Dr Mr Mrs Ms Professor Prof Coach Manager
-    Captain Sir Lord Lady Dame Minister's""".split()
+    Captain Sir Lord Lady Dame Minister's Secretary-General""".split()
 )
 ORGANISATION_WORDS = frozenset(
     """Department Ministry Agency Office Council Commission Committee Company Corp Corporation Inc Ltd LLC
@@ -88,6 +89,7 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
 }
 _COUNTRY_OF = {alias.lower(): country for country, aliases in _COUNTRIES.items() for alias in (country, *aliases)}
 PRONOUNS = frozenset({"he", "she"})
+_NAME_JOINS = frozenset({"of", "for", "and", "on"})  # inside an organisation's name
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,10 @@ def _is_role(word: str) -> bool:
     return bare.lower() in ROLES or bare in TITLES
 
 
+def _possessive(word: str) -> bool:
+    return word.endswith(("'s", "’s"))
+
+
 def _bare(word: str) -> str:
     return word.strip(",.()").removesuffix("'s").removesuffix("’s")
 
@@ -142,11 +148,17 @@ def parse(mention: str) -> Speaker:
         if i and word.lower() in ("for", "of", "at") and _is_role(words[i - 1]) and not _capitalised(words[i - 1]):
             return Speaker(mention, None, _organisation(words[i + 1 :]), country)
     run = len(words)
-    while run > 0 and _capitalised(words[run - 1]) and not _is_role(words[run - 1]):
-        run -= 1
+    while run > 0:  # back to a role or a possessive: "Oregon’s Cantu-Schomus", "Google’s Sundar Pichai"
+        word, earlier = words[run - 1], words[run - 2] if run > 1 else ""
+        if _capitalised(word) and not _is_role(word) and not _possessive(word):
+            run -= 1
+        elif word in _NAME_JOINS and run < len(words) and _capitalised(earlier) and not _is_role(earlier):
+            run -= 1  # "Royal Swedish Academy of Sciences"
+        else:
+            break
     person_words, before = words[run:], words[:run]
-    if any(_bare(w) in ORGANISATION_WORDS for w in person_words):  # "publisher Helena World Chronicle"
-        return Speaker(mention, None, " ".join(_bare(w) for w in person_words), country)
+    if any(_bare(w) in ORGANISATION_WORDS or w in _NAME_JOINS for w in person_words):  # "publisher Helena World
+        return Speaker(mention, None, " ".join(_bare(w) for w in person_words), country)  # Chronicle"
     if not before:  # only capitalised words: a person of two words or more, else an organisation or country
         if country is not None and country_of(words[0]) == country and len(words) <= 2:
             return Speaker(mention, None, None, country)  # "Turkey", "the US"
@@ -159,12 +171,20 @@ def parse(mention: str) -> Speaker:
 
 
 def _organisation(words: list[str]) -> str | None:
-    """The longest run of capitalised words that are no title or nationality ("US State Department")."""
+    """The longest run of capitalised words that are no title or nationality ("US State Department"), with
+    the small words inside a name ("Royal Swedish Academy of Sciences", "Centers for Disease Control")."""
     best: list[str] = []
     current: list[str] = []
-    for word in [*words, "."]:
+    for i, word in enumerate([*words, "."]):
         bare = _bare(word)
-        if _capitalised(word) and bare not in TITLES and bare.lower() not in ROLES and not _nationality(bare):
+        joined = bool(current) and current[-1] in _NAME_JOINS  # "Ministry of Defence": a title's word, joined
+        if current and word in _NAME_JOINS and i + 1 < len(words) and _capitalised(words[i + 1]):
+            current.append(word)
+        elif (
+            _capitalised(word)
+            and (joined or bare not in TITLES and bare.lower() not in ROLES)
+            and not _nationality(bare)
+        ):
             current.append(bare if word.endswith(("'s", "’s")) else word.strip(",()"))
             if word.endswith(("'s", "’s", ",")):
                 best, current = max(best, current, key=len), []

@@ -126,7 +126,8 @@ function renderNotes(turn, answer) {
 async function openSource(citation) {
   const panel = $("source-panel");
   panel.hidden = false;
-  $("source-title").textContent = `[${citation.n}] ${citation.title || citation.doc_id}`;
+  const number = citation.n === undefined ? "" : `[${citation.n}] `; // a statement has no number
+  $("source-title").textContent = `${number}${citation.title || citation.doc_id}`;
   $("source-meta").replaceChildren(knownDetails(citation).join(" · "));
   if (citation.url) {
     const link = element("a", "", "original");
@@ -203,6 +204,47 @@ async function ask(question) {
   }
 }
 
+// Who said what: a speaker's statements (or those about some words), each opening its article at the sentence.
+async function findStatements() {
+  const query = new URLSearchParams({ limit: "50" });
+  for (const [name, value] of [["speaker", $("speaker").value], ["about", $("about").value],
+    ["source", $("source").value], ["since", $("since").value], ["until", $("until").value]]) {
+    if (value.trim()) query.set(name, value.trim());
+  }
+  const list = $("statements");
+  list.replaceChildren();
+  $("quotes-status").textContent = "searching…";
+  let statements;
+  try {
+    statements = await (await api(`/v1/quotes?${query}`)).json();
+  } catch (error) {
+    $("quotes-status").textContent = `Error: ${error.message}`;
+    return;
+  }
+  $("quotes-status").textContent = statements.length
+    ? `${statements.length} statement${statements.length === 1 ? "" : "s"}, newest first`
+    : "No statement found: try another name (a person, organisation or country) or fewer words.";
+  for (const statement of statements) {
+    const item = element("li", "statement");
+    const speaker = element("button", "speaker", statement.speaker);
+    speaker.type = "button";
+    speaker.title = "Only this speaker's statements";
+    speaker.addEventListener("click", () => {
+      $("speaker").value = statement.person || statement.organisation || statement.speaker;
+      $("about").value = "";
+      findStatements();
+    });
+    const said = element("p", "said-by");
+    said.append(speaker, ` ${statement.cue}`, ...knownDetails(statement).map((part) => ` · ${part}`));
+    const sentence = element("button", "sentence", statement.text);
+    sentence.type = "button";
+    sentence.title = "Open the article at this sentence";
+    sentence.addEventListener("click", () => openSource({ ...statement, quotes: [statement] }));
+    item.append(said, sentence);
+    list.append(item);
+  }
+}
+
 async function loadStatus() {
   try {
     const status = await (await api("/v1/index")).json();
@@ -227,6 +269,10 @@ $("ask").addEventListener("submit", async (event) => {
     $("submit").disabled = false;
     $("question").focus();
   }
+});
+$("quotes").addEventListener("submit", (event) => {
+  event.preventDefault();
+  findStatements();
 });
 $("question").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) {
