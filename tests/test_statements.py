@@ -85,6 +85,33 @@ def test_a_surname_and_a_pronoun_are_the_person_named_before() -> None:
     assert ("she", "Elizabeth Trudeau") in found  # the last person quoted, not Haq
 
 
+INTERVIEW = """Allison Miller said she was lucky. "It escalated very quickly," she said.
+Dr. Gregg Sylvester, chief health officer at CSL Seqirus, a New Jersey company, noted that cases are rising.
+"A viral illness can set you up for something more serious."
+The complications are often milder for those vaccinated, according to the doctor.
+"It's never too late," he said.
+Said Miller, "Listen to your body."
+Jim Jordan showed no signs of stepping aside, insisting at a press conference: "The people want change."
+First, owners should vaccinate their pets, said Dr. Jerry Klein, a vet for 35 years and a former head of MedVet.
+Other states with cases include Oregon. "I'll take them," says the 42-year-old father of three.
+Larson reported from Washington.
+"""
+
+
+def test_pronouns_descriptions_and_participles_find_the_speaker_the_article_means() -> None:
+    found = [(s.written, s.speaker.person, s.via) for s in extract(INTERVIEW)]
+    assert ("she", "Allison Miller", "pronoun") in found
+    sylvester = next(s for s in extract(INTERVIEW) if s.speaker.person == "Gregg Sylvester")
+    assert sylvester.speaker.organisation == "CSL Seqirus"  # past an apposition of an apposition
+    assert ("the doctor", "Gregg Sylvester", "role") in found
+    assert ("he", "Gregg Sylvester", "pronoun") in found  # "he": not Miller, whom the article calls "she"
+    assert ("Miller", "Allison Miller", "name") in found  # "Said Miller, ..."
+    assert ("Jim Jordan", "Jim Jordan", "name") in found  # the subject of "..., insisting: “...”"
+    assert ("Dr. Jerry Klein", "Jerry Klein", "name") in found  # a long clause is no apposition
+    assert ("the 42-year-old", "Jerry Klein", "role") in found  # a description: the person quoted just before
+    assert not any(p in ("Other", "Larson") for _, p, _ in found)  # "states" as a noun; a byline
+
+
 def quotes(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", "quotes", *args], capture_output=True, text=True, timeout=300

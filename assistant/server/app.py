@@ -41,6 +41,7 @@ from assistant.records import Answer, Article, Passage, Statement
 from assistant.server.chat_completions import chat_router
 from assistant.server.engine import MAX_QUESTION, Busy, Engine, QueuedArchive, QueuedQuestion
 from assistant.server.guard import Guard
+from assistant.server.memory import share_arenas
 from assistant.settings import Settings
 from assistant.store import index_status
 from assistant.worker import ModelCrashed
@@ -105,6 +106,7 @@ _STATUS = {
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The app over `settings`' index; models and index are loaded at start-up."""
+    share_arenas()  # before the server's threads start
     engine = Engine(assistant or Assistant(settings, model_in_worker=True), settings.server_queue)
     archive = QueuedArchive(engine)
     agents = build_server(archive)  # MCP at /mcp: one stateless exchange per request

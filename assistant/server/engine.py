@@ -21,6 +21,7 @@ from assistant.answering.qa import Assistant
 from assistant.answering.retrieval import Filters
 from assistant.errors import AssistantError
 from assistant.records import Answer, Article, Passage, Statement
+from assistant.server.memory import give_back
 
 log = logging.getLogger("assistant.server")
 MAX_QUESTION = 2000  # characters of a question or query, on every edge (the API, chat completions, MCP)
@@ -93,6 +94,7 @@ class Engine:
                 self._answer_seconds = time.perf_counter() - started
         finally:
             self._leave()
+            give_back()  # the answer's buffers, freed in this thread's arena
         return answer.model_copy(update={"timings": {**answer.timings, "queue_s": round(wait, 3)}})
 
     def start(self, question: QueuedQuestion) -> AnswerEvents:

@@ -85,6 +85,7 @@ _PARTY = re.compile(r"^[RDI]-[A-Z][A-Za-z.]*$")  # "Rep. Carlos Gimenez, R-Fla.,
 _AUTHORED_BY = re.compile(r"^(?:filed|written|published|signed|issued|released|commissioned|carried out) by (.+)$")
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
 APPOSITION_WORDS = 12  # a longer run between commas is a clause, not a description of the speaker
+NARRATION_SENTENCES = 3  # an interview's quotation is its last speaker's across at most this many sentences
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 _AGED = re.compile(r"\b\d+-year-old\b")
 # roles that name someone other than whoever spoke last ("Haq said ... The spokesman added" may be another's)
@@ -155,6 +156,7 @@ def extract(text: str) -> list[Statement]:
     _attributions_after_quotations(sentences, people)
     _spread_over_quotations(sentences)
     _repeated_quotations(sentences)
+    _quotations_after_narration(sentences)
     return [statement for sentence in sentences for statement in sentence.statements if _says_something(statement)]
 
 
@@ -281,6 +283,26 @@ def _repeated_quotations(sentences: list[_Sentence]) -> None:
             if quoted in words and words != _words(sentence.text):
                 sentence.statements = [_continued(statement, sentence)]
                 break
+
+
+def _quotations_after_narration(sentences: list[_Sentence]) -> None:
+    """An interview's quotation after a line or two of narration ("Teale had no intention of joining his
+    father at the quarry. / “I was going nowhere really."): the last speaker's, if nobody else is named
+    between them."""
+    for number, sentence in enumerate(sentences):
+        if sentence.statements or not sentence.text.lstrip().startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
+            continue  # "“...,” one fan wrote": someone else, unnamed
+        between = sentences[max(0, number - NARRATION_SENTENCES) : number]
+        spoke = [s for s in between if s.statements]
+        if not spoke:
+            continue
+        last = spoke[-1].statements[-1]
+        after = between[between.index(spoke[-1]) + 1 :]
+        surname = (last.speaker.person or "").split()[-1:]
+        named = {m.group().split()[-1] for s in after for m in _NAME.finditer(s.outside)}
+        spoken = any(_CUE.search(s.outside) for s in after)  # "“...,” said someone else. / “...”"
+        if last.speaker.person and not named - set(surname) and not spoken:
+            sentence.statements = [_continued(last, sentence)]
 
 
 def _words(text: str) -> str:
