@@ -11,6 +11,7 @@ surname alone is the person the article names in full ("Haq" -> Farhan Haq).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from assistant.statements.speakers import ORGANISATION_NOUNS, PRONOUNS, ROLES, TITLES, Speaker, parse
@@ -646,9 +647,8 @@ class _People:
         def fits(person: str) -> bool:
             return self.genders.get(_surname(person), pronoun) == pronoun
 
-        for number, earlier in reversed(self.speakers):
-            if earlier.person and number >= self.sentence - 2 and fits(earlier.person):
-                return earlier
+        if (quoted := self._quoted_just_before(fits)) is not None:
+            return quoted
         before = [(at, name) for at, name in self.mentions if at < self.position and fits(name)]
         if before:  # of those named in the sentences just before, whom the article names most
             recent = {name for position, name in before if position >= before[-1][0] - 600}
@@ -687,8 +687,14 @@ class _People:
                 return person  # "the former president": "former President ... Donald Trump" before
         if of_words or role in ORGANISATION_NOUNS or role in _DISTINCT_ROLES:
             return None
-        recent = [s for n, s in self.speakers if s.person and n >= self.sentence - 2]
-        return recent[-1] if recent else None
+        return self._quoted_just_before()
+
+    def _quoted_just_before(self, fits: Callable[[str], bool] = lambda person: True) -> Speaker | None:
+        """The last person quoted in this sentence or the two before it (of those who `fits`)."""
+        for number, earlier in reversed(self.speakers):
+            if earlier.person and number >= self.sentence - 2 and fits(earlier.person):
+                return earlier
+        return None
 
 
 def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
@@ -697,8 +703,9 @@ def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
     counts: dict[str, list[int]] = {}
     for (at, name), following in zip(mentions, [at for at, _ in mentions[1:]] + [len(text)], strict=False):
         window = text[at : min(following, at + 300)].lower()
-        he, she = counts.setdefault(_surname(name), [0, 0])
-        counts[_surname(name)] = [he + len(_HE.findall(window)), she + len(_SHE.findall(window))]
+        tally = counts.setdefault(_surname(name), [0, 0])
+        tally[0] += len(_HE.findall(window))
+        tally[1] += len(_SHE.findall(window))
     return {
         surname: "he" if he > 2 * she else "she"
         for surname, (he, she) in counts.items()
