@@ -94,6 +94,10 @@ _DISTINCT_ROLES = frozenset(
     "spokesman spokeswoman spokesperson spokespeople spokesmen official officials source sources".split()
 )
 _PARTICIPLE = re.compile(r"\b(?:saying|insisting|adding|warning|noting|calling|arguing|claiming|stressing|writing)\b")
+_NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without being a first name
+    "January February March April May June July August September October November December Monday Tuesday "
+    "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
+)
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
 
 
@@ -590,16 +594,37 @@ class _People:
         self.named: list[tuple[int, str, str]] = []
         for match in _NAME.finditer(text):
             words = [w for w in match.group().split() if w.strip(".") not in TITLES and not _opener(w)]
-            if len(words) >= 2 and not any(w in ("The", "A", "An") for w in words):
+            while any(_unpossessed(w) != w for w in words[:-1]):  # "Oregon’s Andrea Cantu-Schomus"
+                words = words[[_unpossessed(w) != w for w in words].index(True) + 1 :]
+            words = [_unpossessed(w) for w in words]  # "Ange Postecoglou’s men"
+            the = re.search(r"\b[Tt]he\s+$", text[max(0, match.start() - 4) : match.start()])  # the Baltimore Banner
+            if len(words) >= 2 and not the and not any(w in ("The", "A", "An") for w in words):
                 before = re.findall(r"[\w’'-]+", text[max(0, match.start() - 80) : match.start()].lower())[-8:]
                 self.named.append((match.start(), " ".join(words), " ".join([*before, match.group().lower()])))
         # where each named person is mentioned, by full name or surname: whom "he" may be
         self.mentions: list[tuple[int, str]] = []
-        for name in {name for _, name, _ in self.named if parse(name).person}:
+        people = {name for _, name, _ in self.named if parse(name).person}
+        for name in people:
             for found in re.finditer(rf"\b{re.escape(_surname(name))}\b", text):
+                self.mentions.append((found.start(), name))
+        shared = {_surname(name) for name in people if sum(_surname(n) == _surname(name) for n in people) > 1}
+        for first, name in self._first_names(people).items():  # "Jada" of "Jada Pinkett Smith", beside Will Smith
+            if _surname(name) not in shared:
+                continue
+            for found in re.finditer(rf"\b{re.escape(first)}\b(?! {re.escape(name.split()[1])})", text):
                 self.mentions.append((found.start(), name))
         self.mentions.sort()
         self.genders = _genders(text, self.mentions)
+
+    @staticmethod
+    def _first_names(people: set[str]) -> dict[str, str]:
+        """The first names that only one person of the article has, and that person ("Will" -> Will Smith)."""
+        by_first: dict[str, set[str]] = {}
+        for name in people:
+            first = name.split()[0]
+            if len(name.split()) > 1 and first.isalpha() and first.istitle() and first not in _NOT_FIRST_NAMES:
+                by_first.setdefault(first, set()).add(name)
+        return {first: next(iter(names)) for first, names in by_first.items() if len(names) == 1}
 
     def reached(self, position: int, sentence: int) -> None:
         self.position, self.sentence = position, sentence
@@ -635,7 +660,8 @@ class _People:
         head = written.split(", ")[0]  # "Brus, a professor emeritus at Columbia": Brus
         single = speaker.person is None and len(head.removeprefix("the ").split()) == 1
         if single or speaker.person and len(speaker.person.split()) == 1:
-            full = self._full_name((speaker.person or head).split()[-1])
+            first = not head.lower().startswith("the ")  # "the Luminate report" names no first name
+            full = self._full_name((speaker.person or head).split()[-1], first=first)
             if full is not None:  # "Haq" after "Farhan Haq" (and "Jordan" after "Jim Jordan"): the person
                 return full if speaker.person is None else replace(full, mention=speaker.mention), "name"
         return speaker, "name"
@@ -645,7 +671,7 @@ class _People:
         the article calls "he" for "he", "she" for "she"."""
 
         def fits(person: str) -> bool:
-            return self.genders.get(_surname(person), pronoun) == pronoun
+            return self.genders.get(person, pronoun) == pronoun
 
         if (quoted := self._quoted_just_before(fits)) is not None:
             return quoted
@@ -657,13 +683,17 @@ class _People:
             return self._full_name(_surname(chosen)) or parse(chosen)
         return next((s for _, s in reversed(self.speakers) if s.person and fits(s.person)), None)
 
-    def _full_name(self, surname: str) -> Speaker | None:
+    def _full_name(self, surname: str, first: bool = False) -> Speaker | None:
+        """The person the article names in full whose surname (or, with `first`, first name) is this."""
         for _, earlier in reversed(self.speakers):
             if earlier.person and len(earlier.person.split()) > 1 and _surname(earlier.person) == surname:
                 return earlier
         for _, name, _ in self.named:
             if _surname(name) == surname and parse(name).person:
                 return parse(name)
+        first_named = self._first_names({name for _, name, _ in self.named if parse(name).person})
+        if first and surname in first_named:  # "Will said", "Craig noted": the one person of that first name
+            return parse(first_named[surname])
         for _, name, context in self.named:  # a family name written first ("Shen" of "said Shen Yamei, director")
             spoken = set(context.split()) & (set(CUES) | ROLES)
             if name.split()[0] == surname and len(name.split()) == 2 and spoken and parse(name).person:
@@ -698,19 +728,21 @@ class _People:
 
 
 def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
-    """ "he" or "she", by surname, for each person the article goes on to call so (in the 300 characters after
+    """ "he" or "she", by name, for each person the article goes on to call so (in the 300 characters after
     naming them, before it names anyone else) twice as often as the other."""
     counts: dict[str, list[int]] = {}
-    for (at, name), following in zip(mentions, [at for at, _ in mentions[1:]] + [len(text)], strict=False):
+    later = [at for at, _ in mentions]
+    for (at, name), number in zip(mentions, range(1, len(mentions) + 1), strict=False):
+        following = next((p for p in later[number:] if p > at), len(text))  # "Smith": Will's and Jada's at once
         window = text[at : min(following, at + 300)].lower()
-        tally = counts.setdefault(_surname(name), [0, 0])
+        tally = counts.setdefault(name, [0, 0])
         tally[0] += len(_HE.findall(window))
         tally[1] += len(_SHE.findall(window))
-    return {
-        surname: "he" if he > 2 * she else "she"
-        for surname, (he, she) in counts.items()
-        if he > 2 * she or she > 2 * he
-    }
+    return {name: "he" if he > 2 * she else "she" for name, (he, she) in counts.items() if he > 2 * she or she > 2 * he}
+
+
+def _unpossessed(word: str) -> str:
+    return word.removesuffix("’s").removesuffix("'s")
 
 
 def _surname(name: str) -> str:

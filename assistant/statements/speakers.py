@@ -140,7 +140,8 @@ def parse(mention: str) -> Speaker:
     at its end after a role or any lower-case word ("St. Louis Cardinals outfielder Lars Nootbaar"), the
     organisation the capitalised words before (titles and nationalities aside: "Turkish Foreign Minister")
     or those of an apposition ("Ole Obermann, TikTok's Global Head of Music")."""
-    mention = re.sub(r"^(?:the|a|an|The|A|An)\s+", "", mention.strip(" ,.")).strip()
+    bare = re.sub(r"^(?:the|a|an|The|A|An)\s+", "", mention.strip(" ,.")).strip()
+    the, mention = bare != mention.strip(" ,."), bare  # "the Baltimore Banner": no person takes "the"
     head, _, appositive = mention.partition(", ")
     words = head.split()
     country = country_of(mention)
@@ -162,7 +163,7 @@ def parse(mention: str) -> Speaker:
     if not before:  # only capitalised words: a person of two words or more, else an organisation or country
         if country is not None and country_of(words[0]) == country and len(words) <= 2:
             return Speaker(mention, None, None, country)  # "Turkey", "the US"
-        if len(words) == 1 or any(_bare(w) in ORGANISATION_WORDS for w in words):
+        if len(words) == 1 or the or any(_bare(w) in ORGANISATION_WORDS for w in words):
             return Speaker(mention, None, _bare(head), country)  # "Google", "the State Department", "WSJ’s"
         return Speaker(mention, head, _organisation(appositive.split()), country)  # "Farhan Haq"
     person = " ".join(person_words) if person_words else None
