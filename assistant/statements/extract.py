@@ -660,8 +660,8 @@ class _People:
         head = written.split(", ")[0]  # "Brus, a professor emeritus at Columbia": Brus
         single = speaker.person is None and len(head.removeprefix("the ").split()) == 1
         if single or speaker.person and len(speaker.person.split()) == 1:
-            first = not head.lower().startswith("the ")  # "the Luminate report" names no first name
-            full = self._full_name((speaker.person or head).split()[-1], first=first)
+            by_first = not head.lower().startswith("the ")  # "the Luminate report" names no first name
+            full = self._full_name((speaker.person or head).split()[-1], first=by_first)
             if full is not None:  # "Haq" after "Farhan Haq" (and "Jordan" after "Jim Jordan"): the person
                 return full if speaker.person is None else replace(full, mention=speaker.mention), "name"
         return speaker, "name"
