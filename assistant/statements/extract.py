@@ -14,7 +14,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from assistant.statements.speakers import ORGANISATION_NOUNS, PRONOUNS, ROLES, TITLES, Speaker, parse
+from assistant.statements.speakers import (
+    ORGANISATION_NOUNS,
+    PERSONAL_ROLES,
+    PRONOUNS,
+    ROLES,
+    TITLES,
+    Speaker,
+    parse,
+)
 from assistant.text import sentence_spans
 
 CUES = (
@@ -25,9 +33,10 @@ CUES = (
     "commented comments cautioned cautions conceded concedes recalled recalls suggested suggests reported reports "
     "testified testifies agreed agrees recommended recommends concluded alleges disagreed advised advises hinted "
     "remarked reiterated reiterates recounted recounts found mused muses theorized theorised shared identified "
-    "estimates estimated encouraged"
+    "estimates estimated encouraged clarified clarifies"
 ).split()
-AFTER_QUOTE_CUES = "continued answered asked".split()  # only right after a quotation: “...,” Menendez continued
+# only right after a quotation: “...,” Menendez continued
+AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confessed".split()
 QUOTING_CUES = "called described defines dubbed believes".split()  # only with a quotation after: called it “a fraud”
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|^Said(?= [A-Z])|"
@@ -63,14 +72,15 @@ _OPENERS = frozenset(
     "meanwhile instead indeed his her its their our my your this that these those there here some many most "
     "all each every both neither either can't won't don't didn't isn't wasn't it's what who which where why how "
     "in on at for from by with of to following amid despite during without according asked first second third "
-    "finally ultimately overall now today said".split()
+    "finally ultimately overall now today said another someone somebody anyone everyone others".split()
 )
 _OPEN, _CLOSE = "“", "”"
 _QUOTED = "■"  # what a quotation is masked with in a sentence's words outside quotations: no speaker spans it
 _WORD = re.compile(r"[\w][\w'’.&-]*")
 # a full name, perhaps after a title: "Sen. Bob Menendez", "John J. Ray III"
 _NAME_WORD = r"(?:[A-Z][\w’'-]+|[A-Z]\.)"
-_NAME = re.compile(rf"\b(?:[A-Z][a-z]+\.? )?{_NAME_WORD}(?: (?:{_NAME_WORD}|de|al|van|von|bin))+\b")
+_PARTICLES = "de|al|van|von|bin|ten|der|da|di|du|le|la"  # "Erik ten Hag"
+_NAME = re.compile(rf"\b(?:[A-Z][a-z]+\.? )?{_NAME_WORD}(?: (?:{_NAME_WORD}|{_PARTICLES}))+\b")
 _POST = re.compile(r"—\s*([A-Z][^()@—\n]{2,60}?)\s*\(@\w+\)")  # an embedded post's signature
 _TIME_BEFORE_CUE = re.compile(
     r"\s+(?:(?:last|this|on|earlier|later)\s+)?(?:week|month|year|night|morning|afternoon|evening|weekend|"
@@ -87,6 +97,7 @@ _AUTHORED_BY = re.compile(r"^(?:filed|written|published|signed|issued|released|c
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
 APPOSITION_WORDS = 12  # a longer run between commas is a clause, not a description of the speaker
 NARRATION_SENTENCES = 3  # an interview's quotation is its last speaker's across at most this many sentences
+DESCRIBED_SENTENCES = 5  # "the manager says", "The Girls Trip star continued": the person quoted this lately
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 _AGED = re.compile(r"\b\d+-year-old\b")
 # roles that name someone other than whoever spoke last ("Haq said ... The spokesman added" may be another's)
@@ -98,6 +109,7 @@ _NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without
     "January February March April May June July August September October November December Monday Tuesday "
     "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
 )
+_FIRST_PERSON = re.compile(r"\b(?:I|I’m|I'm|I’ve|I've|we|We|we’re|We’re|our|Our|us|my|My|me|ourselves)\b")
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
 
 
@@ -177,7 +189,9 @@ def _sentences(text: str) -> list[_Sentence]:
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         if "\n" in text[previous_end:start] and sentence[:1] not in (_OPEN, '"'):
-            inside = False  # a quotation going on in a new paragraph opens it again: this one does not
+            # a quotation going on in a new paragraph opens it again; this one does not, so it is narration,
+            # unless it speaks in the first person with no quotation mark at all: the writer forgot the mark
+            inside = inside and not re.search(r"[“”\"]", sentence) and bool(_FIRST_PERSON.search(sentence))
         previous_end = end
         closes_first = inside and sentence[:1] in (_CLOSE, '"')  # “... fictionalised.’ / ” Edenglassie had a long
         inside = inside and not closes_first  # gestation.: the quotation closed where the sentence before ended
@@ -589,7 +603,7 @@ class _People:
 
     def __init__(self, text: str) -> None:
         self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
-        self.position = self.sentence = 0
+        self.before = self.position = self.sentence = 0  # where the sentence before and this one start
         # full names anywhere in the article, and the words before them ("former President ... Donald Trump")
         self.named: list[tuple[int, str, str]] = []
         for match in _NAME.finditer(text):
@@ -627,7 +641,7 @@ class _People:
         return {first: next(iter(names)) for first, names in by_first.items() if len(names) == 1}
 
     def reached(self, position: int, sentence: int) -> None:
-        self.position, self.sentence = position, sentence
+        self.before, self.position, self.sentence = self.position, position, sentence
 
     def saw(self, speaker: Speaker) -> None:
         self.speakers.append((self.sentence, speaker))
@@ -655,6 +669,10 @@ class _People:
         speaker = parse(written)
         if speaker.person is None and speaker.organisation and words[-1].lower() in ROLES:
             found = self._role(words[-1].lower(), of=speaker.organisation)  # "the Judiciary Committee chairman"
+            if found is None and words[-1].lower() in PERSONAL_ROLES:  # "the United manager", "the King Richard
+                found = self._quoted_just_before(within=DESCRIBED_SENTENCES)  # star": the one quoted lately
+                if found is None:
+                    return None, ""  # a person, unnamed: not the organisation
             if found is not None:
                 return found, "role"
         head = written.split(", ")[0]  # "Brus, a professor emeritus at Columbia": Brus
@@ -670,18 +688,35 @@ class _People:
         """The person quoted in the last two sentences, else the person last named before this sentence; one
         the article calls "he" for "he", "she" for "she"."""
 
+        def called(person: str) -> bool:  # the article calls them so: a person, not "West Ham"
+            return self.genders.get(person) == pronoun
+
         def fits(person: str) -> bool:
             return self.genders.get(person, pronoun) == pronoun
 
         if (quoted := self._quoted_just_before(fits)) is not None:
             return quoted
-        before = [(at, name) for at, name in self.mentions if at < self.position and fits(name)]
-        if before:  # of those named in the sentences just before, whom the article names most
-            recent = {name for position, name in before if position >= before[-1][0] - 600}
-            counts = {name: sum(name == other for _, other in self.mentions) for name in recent}
-            chosen = max(sorted(recent), key=lambda name: counts[name])
-            return self._full_name(_surname(chosen)) or parse(chosen)
+        for test in (called, fits):
+            before = [(at, name) for at, name in self.mentions if at < self.position and test(name)]
+            latest = [name for at, name in before if at >= self.before and test is called and self._introduced(name)]
+            if latest:  # the sentence before names someone the article calls so: "ex-Spurs boss Tim Sherwood"
+                return self._full_name(_surname(latest[0])) or parse(latest[0])
+            if before:  # of those named in the sentences just before, whom the article names most
+                recent = {name for position, name in before if position >= before[-1][0] - 600}
+                counts = {name: sum(name == other for _, other in self.mentions) for name in recent}
+                chosen = max(sorted(recent), key=lambda name: counts[name])
+                return self._full_name(_surname(chosen)) or parse(chosen)
         return next((s for _, s in reversed(self.speakers) if s.person and fits(s.person)), None)
+
+    def _introduced(self, name: str) -> bool:
+        """Whether the article gives this name a role ("ex-Spurs boss Tim Sherwood") or quotes them: a person."""
+        titles = ROLES | {title.lower() for title in TITLES}
+        if any(speaker.person == name for _, speaker in self.speakers):
+            return True
+        return any(
+            named == name and set(context.split()[-len(name.split()) - 3 : -len(name.split())]) & titles
+            for _, named, context in self.named
+        )
 
     def _full_name(self, surname: str, first: bool = False) -> Speaker | None:
         """The person the article names in full whose surname (or, with `first`, first name) is this."""
@@ -717,12 +752,12 @@ class _People:
                 return person  # "the former president": "former President ... Donald Trump" before
         if of_words or role in ORGANISATION_NOUNS or role in _DISTINCT_ROLES:
             return None
-        return self._quoted_just_before()
+        return self._quoted_just_before(within=DESCRIBED_SENTENCES if role in PERSONAL_ROLES else 2)
 
-    def _quoted_just_before(self, fits: Callable[[str], bool] = lambda person: True) -> Speaker | None:
-        """The last person quoted in this sentence or the two before it (of those who `fits`)."""
+    def _quoted_just_before(self, fits: Callable[[str], bool] = lambda person: True, within: int = 2) -> Speaker | None:
+        """The last person quoted in this sentence or the `within` before it (of those who `fits`)."""
         for number, earlier in reversed(self.speakers):
-            if earlier.person and number >= self.sentence - 2 and fits(earlier.person):
+            if earlier.person and number >= self.sentence - within and fits(earlier.person):
                 return earlier
         return None
 

@@ -17,7 +17,14 @@ ROLES = frozenset(
     members sources source captain player striker quarterback pitcher guard forward midfielder defender
     goalkeeper author writer editor reporter columnist agent outfielder infielder catcher shortstop linebacker
     receiver teammate economists researchers scientists lawyers investors officers ceos regulator watchdog doctor
-    doctors physician surgeon nurse psychologist psychiatrist therapist historian novelist activist candidate""".split()
+    doctors physician surgeon nurse psychologist psychiatrist therapist historian novelist activist candidate
+    star actor actress singer crooner rapper musician comedian host presenter""".split()
+)
+# Roles whose words are the person's own, not their organisation's: "the United manager says" is a person
+PERSONAL_ROLES = frozenset(
+    """coach manager boss captain player star actor actress singer crooner rapper musician comedian host
+    presenter striker quarterback pitcher guard forward midfielder defender goalkeeper outfielder infielder
+    catcher shortstop linebacker receiver teammate novelist author writer""".split()
 )
 # Nouns that stand for an organisation ("the company said"): resolved to the last speaker of that kind.
 ORGANISATION_NOUNS = frozenset(
