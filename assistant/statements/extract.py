@@ -311,7 +311,8 @@ def _quotations_after_narration(sentences: list[_Sentence]) -> None:
     for number, sentence in enumerate(sentences):
         if sentence.statements or not sentence.text.lstrip().startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
             continue  # "“...,” one fan wrote": someone else, unnamed
-        between = sentences[max(0, number - NARRATION_SENTENCES) : number]
+        earlier = [s for s in sentences[max(0, number - 2 * NARRATION_SENTENCES) : number] if not s.text.isupper()]
+        between = earlier[-NARRATION_SENTENCES:]  # a promotion's line in capitals ("COUNTRY STAR ... THANKS") is none
         spoke = [s for s in between if s.statements]
         if not spoke:
             continue
@@ -430,7 +431,8 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
     if verb in ("added", "adds", "agreed", "agrees") and after and not opens:
         return False  # "Goodman added 0.5 per cent", "Wild Magic adds a flair", "agreed to a deal"
     if verb in ("found", "shared", "identified", "estimates", "estimated"):  # "found that ...", not "found a way"
-        return bool(after) and after[0] == "that"
+        shared_quote = verb == "shared" and any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
+        return bool(after) and after[0] == "that" or shared_quote  # “...,” he shared.
     if verb in ("reported", "reports") and after[:1] == ["from"]:
         return False  # "Larson reported from Washington.": a byline
     if verb in ("tells", "told") and " ".join(after[:2]).lower() in ("the story", "a story", "the tale", "a tale"):
