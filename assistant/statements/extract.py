@@ -21,6 +21,7 @@ from assistant.statements.speakers import (
     ROLES,
     TITLES,
     Speaker,
+    country_of,
     parse,
 )
 from assistant.text import sentence_spans
@@ -37,7 +38,9 @@ CUES = (
 ).split()
 # only right after a quotation: “...,” Menendez continued
 AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confessed".split()
-QUOTING_CUES = "called described defines dubbed believes".split()  # only with a quotation after: called it “a fraud”
+QUOTING_CUES = (
+    "called described defines dubbed believes praised reaffirmed".split()
+)  # only with a quotation after: called it “a fraud”
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|^Said(?= [A-Z])|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES)
@@ -46,7 +49,7 @@ _CUE = re.compile(
 _SOURCE_CUES = ("according to", "per")  # the source named after the cue, and no other speaker in the sentence
 # words that may stand between a speaker and the cue: "Turkish officials have stressed", "Haq also said"
 _BETWEEN = frozenset(
-    "has have had also later earlier previously then further reportedly publicly repeatedly recently once "
+    "has have had also first later earlier previously then further reportedly publicly repeatedly recently once "
     "again separately privately quickly".split()
 )
 _WHEN = frozenset(
@@ -57,7 +60,7 @@ _WHERE = frozenset("in on at during to after before while when via from last thi
 _CONNECTORS = frozenset("of for at the and a an".split())
 _PREPOSITIONS = frozenset("from of by to with at in on for about against between than into".split())
 _NOT_SPEAKERS = frozenset(
-    "it this that which who what there here report reports study studies data statement document survey "
+    "it this that which who what there here they we you i report reports study studies data statement document survey "
     "analysis filing filings research poll it’s".split()
 )
 _NOT_STATING = frozenset(  # "Other states with possible cases", "the member states"
@@ -109,6 +112,7 @@ _NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without
     "January February March April May June July August September October November December Monday Tuesday "
     "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
 )
+_SPOKESPERSON = {"he": "spokesman", "she": "spokeswoman"}
 _FIRST_PERSON = re.compile(r"\b(?:I|I’m|I'm|I’ve|I've|we|We|we’re|We’re|our|Our|us|my|My|me|ourselves)\b")
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
 
@@ -361,6 +365,11 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
         inverted = verb in _SOURCE_CUES or not written and after_quote and verb not in ("told", "tells")
         if inverted:
             written, subject_start = _subject_after(outside, cue.end())  # "..., said Kalin", "according to X"
+        if written == "it" and outside[:subject_start].rstrip().endswith(","):  # "Hikvision has marketed
+            subject, start = _subject_after(outside, _subject_starts(outside))  # features that would, it
+            clause = _WORD.findall(outside[start + len(subject) : subject_start])  # a verb and more between
+            if subject[:1].isupper() and len(clause) >= 3 and not outside[start + len(subject) :].startswith(","):
+                written = subject
         speaker, via = people.resolve(written)
         if speaker is None:
             continue
@@ -476,9 +485,12 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
     words = list(_WORD.finditer(text[:at]))
     taken: list[re.Match[str]] = []
     document = ""
-    for word in reversed(words):
+    for number, word in reversed(list(enumerate(words))):
         gap = text[word.end() : taken[0].start() if taken else at]
         value = word.group()
+        if value == "to" and taken and number and _is_title(words[number - 1].group()):
+            taken.insert(0, word)  # "Former U.S. Ambassador to NATO Kurt Volker told"
+            continue
         if gap.strip():
             if not taken and gap.strip() == ",":
                 return _past_apposition(text, word.end() + gap.index(","))
@@ -556,7 +568,8 @@ def _subject_after(text: str, at: int) -> tuple[str, int]:
         gap = text[taken[-1].end() if taken else at : word.start()]
         if gap.strip():
             break
-        if _speaker_word(word.group()) or word.group().lower() in _CONNECTORS or _describes(text, word):
+        verb = word.group().endswith("ed") and any(t.group()[:1].isupper() for t in taken)  # "Amnesty surveyed"
+        if _speaker_word(word.group()) or word.group().lower() in _CONNECTORS or not verb and _describes(text, word):
             taken.append(word)
             continue
         break
@@ -591,9 +604,15 @@ def _describes(text: str, word: re.Match[str]) -> bool:
 def _speaker_word(word: str) -> bool:
     bare = word.strip(".,").removesuffix("’s").removesuffix("'s")
     lower = bare.lower()
-    if lower in _NOT_SPEAKERS and (bare.islower() or lower in ("it", "this", "that", "there", "here")):
+    if lower in _NOT_SPEAKERS and (
+        bare.islower() or lower in ("it", "this", "that", "there", "here", "they", "we", "you", "i")
+    ):
         return False
     return bare[:1].isupper() or lower in ROLES or lower in ORGANISATION_NOUNS or lower in PRONOUNS
+
+
+def _is_title(word: str) -> bool:
+    return word.strip(".") in TITLES or word.lower() in ROLES
 
 
 def _opener(word: str) -> bool:
@@ -609,12 +628,8 @@ class _People:
         # full names anywhere in the article, and the words before them ("former President ... Donald Trump")
         self.named: list[tuple[int, str, str]] = []
         for match in _NAME.finditer(text):
-            words = [w for w in match.group().split() if w.strip(".") not in TITLES and not _opener(w)]
-            while any(_unpossessed(w) != w for w in words[:-1]):  # "Oregon’s Andrea Cantu-Schomus"
-                words = words[[_unpossessed(w) != w for w in words].index(True) + 1 :]
-            words = [_unpossessed(w) for w in words]  # "Ange Postecoglou’s men"
-            the = re.search(r"\b[Tt]he\s+$", text[max(0, match.start() - 4) : match.start()])  # the Baltimore Banner
-            if len(words) >= 2 and not the and not any(w in ("The", "A", "An") for w in words):
+            words = _name_words(match, text)
+            if len(words) >= 2:
                 before = re.findall(r"[\w’'-]+", text[max(0, match.start() - 80) : match.start()].lower())[-8:]
                 self.named.append((match.start(), " ".join(words), " ".join([*before, match.group().lower()])))
         # where each named person is mentioned, by full name or surname: whom "he" may be
@@ -662,6 +677,9 @@ class _People:
             since = self.sentence - (2 if written == "it" else 8)
             recent = [speaker for n, speaker in self.speakers if not speaker.person and n >= since]
             return (recent[-1] if recent else None), "pronoun" if written == "it" else "role"
+        body = [w for w in words if w.lower() not in _CONNECTORS and country_of(w) is None]
+        if words[-1].lower() in ORGANISATION_NOUNS and country_of(written) and all(w.islower() for w in body):
+            return Speaker(written.removeprefix("the ").removeprefix("The "), country=country_of(written)), "name"
         if all(w.lower() in ROLES | ORGANISATION_NOUNS | _CONNECTORS | {"former", "current"} for w in words):
             return self._role(words[-1].lower()), "role"  # "the spokesman", "the former president"
         if all(w.lower() in _CONNECTORS or w.strip(".") in TITLES for w in words):
@@ -696,6 +714,10 @@ class _People:
         def fits(person: str) -> bool:
             return self.genders.get(person, pronoun) == pronoun
 
+        last = self.speakers[-1] if self.speakers else None
+        if last and last[0] >= self.sentence - 2 and not last[1].person:  # "A TikTok spokeswoman denied ..."
+            if last[1].mention.lower().split()[-1:] == [_SPOKESPERSON[pronoun]]:
+                return last[1]
         if (quoted := self._quoted_just_before(fits)) is not None:
             return quoted
         for test in (called, fits):
@@ -776,6 +798,28 @@ def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
         tally[0] += len(_HE.findall(window))
         tally[1] += len(_SHE.findall(window))
     return {name: "he" if he > 2 * she else "she" for name, (he, she) in counts.items() if he > 2 * she or she > 2 * he}
+
+
+def _name_words(match: re.Match[str], text: str) -> list[str]:
+    """The words of a full name as the article writes it, past what only stands before it: titles ("Call to
+    protect Australians Senator James Paterson"), an acronym ("Ambassador to NATO Kurt Volker"), a possessive
+    ("Oregon’s Andrea Cantu-Schomus"), a heading's verb ("Leading Everton for almost two decades"); none after
+    "the" ("the Baltimore Banner") or inside an abbreviation ("U.S. President": not "S. Donald")."""
+    if re.search(r"(?:\b[Tt]he\s+|\.)$", text[max(0, match.start() - 4) : match.start()]):
+        return []
+    words = match.group().split()
+    titled = [i for i, w in enumerate(words) if w.strip(".") in TITLES]
+    words = [w for w in words[titled[-1] + 1 if titled else 0 :] if not _opener(w)]
+    while any(_unpossessed(w) != w for w in words[:-1]):
+        words = words[[_unpossessed(w) != w for w in words].index(True) + 1 :]
+    if len(words) > 2 and words[0].isupper() and len(words[0]) > 1:
+        words = words[1:]
+    line_start = match.start() == 0 or text[match.start() - 1] == "\n"
+    if words and line_start and words[0].endswith("ing") and words[0] == match.group().split()[0]:
+        words = words[1:]
+    if not words or words[-1].endswith(".") and len(words[-1]) <= 3 or any(w in ("The", "A", "An") for w in words):
+        return []  # "Former U."
+    return [_unpossessed(w) for w in words]
 
 
 def _unpossessed(word: str) -> str:

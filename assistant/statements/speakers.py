@@ -18,7 +18,7 @@ ROLES = frozenset(
     goalkeeper author writer editor reporter columnist agent outfielder infielder catcher shortstop linebacker
     receiver teammate economists researchers scientists lawyers investors officers ceos regulator watchdog doctor
     doctors physician surgeon nurse psychologist psychiatrist therapist historian novelist activist candidate
-    star actor actress singer crooner rapper musician comedian host presenter""".split()
+    star actor actress singer crooner rapper musician comedian host presenter investigator investigators""".split()
 )
 # Roles whose words are the person's own, not their organisation's: "the United manager says" is a person
 PERSONAL_ROLES = frozenset(
@@ -28,7 +28,8 @@ PERSONAL_ROLES = frozenset(
 )
 # Nouns that stand for an organisation ("the company said"): resolved to the last speaker of that kind.
 ORGANISATION_NOUNS = frozenset(
-    "company firm startup agency department ministry group government administration police military army".split()
+    """company firm startup agency department ministry group government administration police military army
+    organization organisation club family leadership""".split()
 )
 TITLES = frozenset(
     """President Vice Prime Minister Secretary Chancellor Senator Sen Rep Representative Gov Governor Mayor
@@ -147,6 +148,7 @@ def parse(mention: str) -> Speaker:
     at its end after a role or any lower-case word ("St. Louis Cardinals outfielder Lars Nootbaar"), the
     organisation the capitalised words before (titles and nationalities aside: "Turkish Foreign Minister")
     or those of an apposition ("Ole Obermann, TikTok's Global Head of Music")."""
+    mention = " ".join(mention.split())  # "Check Point (CHKP) President": the blanked aside's spaces
     bare = re.sub(r"^(?:the|a|an|The|A|An)\s+", "", mention.strip(" ,.")).strip()
     the, mention = bare != mention.strip(" ,."), bare  # "the Baltimore Banner": no person takes "the"
     head, _, appositive = mention.partition(", ")
@@ -165,8 +167,11 @@ def parse(mention: str) -> Speaker:
         else:
             break
     person_words, before = words[run:], words[:run]
+    if len(person_words) > 2 and person_words[0].isupper() and len(person_words[0]) > 1:  # "to NATO Kurt Volker"
+        person_words, before = person_words[1:], [*before, person_words[0]]
     if any(_bare(w) in ORGANISATION_WORDS or w in _NAME_JOINS for w in person_words):  # "publisher Helena World
-        return Speaker(mention, None, " ".join(_bare(w) for w in person_words), country)  # Chronicle"
+        named = _organisation(words) or " ".join(_bare(w) for w in person_words)  # "Ukraine's Defense Ministry"
+        return Speaker(mention, None, named, country)  # Chronicle"
     if not before:  # only capitalised words: a person of two words or more, else an organisation or country
         if country is not None and country_of(words[0]) == country and len(words) <= 2:
             return Speaker(mention, None, None, country)  # "Turkey", "the US"
@@ -186,12 +191,18 @@ def _organisation(words: list[str]) -> str | None:
     for i, word in enumerate([*words, "."]):
         bare = _bare(word)
         joined = bool(current) and current[-1] in _NAME_JOINS  # "Ministry of Defence": a title's word, joined
-        if current and word in _NAME_JOINS and i + 1 < len(words) and _capitalised(words[i + 1]):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        named_by = _bare(following) in ORGANISATION_WORDS  # "Defense Ministry": a title's word, naming a body
+        inner = any(w in _NAME_JOINS for w in current)  # "Office of the Australian Information Commissioner"
+        after_the = words[i + 2] if following == "the" and i + 2 < len(words) else ""
+        if current and word in _NAME_JOINS and (_capitalised(following) or _capitalised(after_the)):
             current.append(word)
+        elif current and current[-1] in _NAME_JOINS and word == "the" and _capitalised(following):
+            current.append(word)  # "Institute for the Study of War", "Office of the Australian ..."
         elif (
             _capitalised(word)
-            and (joined or bare not in TITLES and bare.lower() not in ROLES)
-            and not _nationality(bare)
+            and (joined or named_by or inner or bare not in TITLES and bare.lower() not in ROLES)
+            and not (_nationality(bare) and not current)
         ):
             current.append(bare if word.endswith(("'s", "’s")) else word.strip(",()"))
             if word.endswith(("'s", "’s", ",")):
