@@ -38,9 +38,8 @@ CUES = (
 ).split()
 # only right after a quotation: “...,” Menendez continued
 AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confessed".split()
-QUOTING_CUES = (
-    "called described defines dubbed believes praised reaffirmed".split()
-)  # only with a quotation after: called it “a fraud”
+# only with a quotation after: called it “a fraud”
+QUOTING_CUES = "called described defines dubbed believes praised reaffirmed".split()
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|^Said(?= [A-Z])|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES)
@@ -63,6 +62,7 @@ _NOT_SPEAKERS = frozenset(
     "it this that which who what there here they we you i report reports study studies data statement document survey "
     "analysis filing filings research poll it’s".split()
 )
+_NEVER_SPEAKERS = frozenset("it this that there here they we you i".split())  # "They predict": no one named
 _NOT_STATING = frozenset(  # "Other states with possible cases", "the member states"
     "other the these those some many several all both two three member neighbouring neighboring southern "
     "northern western eastern gulf arab baltic".split()
@@ -365,11 +365,8 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
         inverted = verb in _SOURCE_CUES or not written and after_quote and verb not in ("told", "tells")
         if inverted:
             written, subject_start = _subject_after(outside, cue.end())  # "..., said Kalin", "according to X"
-        if written == "it" and outside[:subject_start].rstrip().endswith(","):  # "Hikvision has marketed
-            subject, start = _subject_after(outside, _subject_starts(outside))  # features that would, it
-            clause = _WORD.findall(outside[start + len(subject) : subject_start])  # a verb and more between
-            if subject[:1].isupper() and len(clause) >= 3 and not outside[start + len(subject) :].startswith(","):
-                written = subject
+        if written == "it" and outside[:subject_start].rstrip().endswith(","):
+            written = _subject_of_clause(outside, subject_start) or written
         speaker, via = people.resolve(written)
         if speaker is None:
             continue
@@ -417,6 +414,16 @@ def _participle_statements(sentence: _Sentence, people: _People) -> list[Stateme
         content = (at + quoted[0][0], at + quoted[-1][1])
         return [Statement(speaker, written, "direct", via, cue.group(), at, sentence.end, *content)]
     return []
+
+
+def _subject_of_clause(outside: str, aside: int) -> str:
+    """The subject a parenthetical "it" stands for ("Hikvision has marketed features that would, it claimed,
+    detect ..."): the sentence's named subject, if a verb and more come between (not "SGE, it argues, ...")."""
+    subject, start = _subject_after(outside, _subject_starts(outside))
+    clause = _WORD.findall(outside[start + len(subject) : aside])
+    if subject[:1].isupper() and len(clause) >= 3 and not outside[start + len(subject) :].startswith(","):
+        return subject
+    return ""
 
 
 def _subject_starts(outside: str) -> int:
@@ -604,9 +611,7 @@ def _describes(text: str, word: re.Match[str]) -> bool:
 def _speaker_word(word: str) -> bool:
     bare = word.strip(".,").removesuffix("’s").removesuffix("'s")
     lower = bare.lower()
-    if lower in _NOT_SPEAKERS and (
-        bare.islower() or lower in ("it", "this", "that", "there", "here", "they", "we", "you", "i")
-    ):
+    if lower in _NOT_SPEAKERS and (bare.islower() or lower in _NEVER_SPEAKERS):
         return False
     return bare[:1].isupper() or lower in ROLES or lower in ORGANISATION_NOUNS or lower in PRONOUNS
 
