@@ -112,6 +112,9 @@ _NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without
     "January February March April May June July August September October November December Monday Tuesday "
     "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
 )
+_SCRAPED_LEAD = re.compile(r"^\s*(?:Loading|Advertisement|Credit:(?: [A-Z][\w.’'/-]*){1,4}?)\s+(?=[“\"])")
+# a statement introduced by its speaker and a colon: 'Wayne Rooney, former Everton and England forward: "...'
+_COLON_INTRODUCED = re.compile(r"^\s*((?:[A-Z][\w.’'-]*\s){1,4}?[A-Z][\w’'-]+)(?:,[^:“\"]{3,90})?:\s*(?=[“\"])")
 _SPOKESPERSON = {"he": "spokesman", "she": "spokeswoman"}
 _FIRST_PERSON = re.compile(r"\b(?:I|I’m|I'm|I’ve|I've|we|We|we’re|We’re|our|Our|us|my|My|me|ourselves)\b")
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
@@ -192,7 +195,7 @@ def _sentences(text: str) -> list[_Sentence]:
     inside, previous_end = False, 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        if "\n" in text[previous_end:start] and sentence[:1] not in (_OPEN, '"'):
+        if "\n" in text[previous_end:start] and _lead(sentence)[:1] not in (_OPEN, '"'):
             # a quotation going on in a new paragraph opens it again; this one does not, so it is narration,
             # unless it speaks in the first person with no quotation mark at all: the writer forgot the mark
             inside = inside and not re.search(r"[“”\"]", sentence) and bool(_FIRST_PERSON.search(sentence))
@@ -225,6 +228,12 @@ def _sentences(text: str) -> list[_Sentence]:
     return found
 
 
+def _lead(sentence: str) -> str:
+    """How a sentence starts, past what a page's scraping left before a quotation ("Loading “...",
+    "Credit: Alex Ellinghausen “...")."""
+    return _SCRAPED_LEAD.sub("", sentence).lstrip()
+
+
 def _continued(statement: Statement, sentence: _Sentence) -> Statement:
     moved = replace(statement, via="continued", start=sentence.start, end=sentence.end)
     return replace(moved, kind="direct", content_start=sentence.start, content_end=sentence.end)
@@ -233,7 +242,7 @@ def _continued(statement: Statement, sentence: _Sentence) -> Statement:
 def _continues(sentence: _Sentence, previous: _Sentence, text: str) -> bool:
     """A sentence that only quotes, right after a statement (in the same or the next paragraph)."""
     gap = text[previous.end : sentence.start]
-    return sentence.text.lstrip()[:1] in (_OPEN, '"') and gap.count("\n") <= 2 and not _CUE.search(sentence.outside)
+    return _lead(sentence.text)[:1] in (_OPEN, '"') and gap.count("\n") <= 2 and not _CUE.search(sentence.outside)
 
 
 def _embedded_posts(sentences: list[_Sentence], text: str) -> None:
@@ -313,7 +322,7 @@ def _quotations_after_narration(sentences: list[_Sentence]) -> None:
     father at the quarry. / “I was going nowhere really."): the last speaker's, if nobody else is named
     between them."""
     for number, sentence in enumerate(sentences):
-        if sentence.statements or not sentence.text.lstrip().startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
+        if sentence.statements or not _lead(sentence.text).startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
             continue  # "“...,” one fan wrote": someone else, unnamed
         earlier = [s for s in sentences[max(0, number - 2 * NARRATION_SENTENCES) : number] if not s.text.isupper()]
         between = earlier[-NARRATION_SENTENCES:]  # a promotion's line in capitals ("COUNTRY STAR ... THANKS") is none
@@ -387,7 +396,7 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
             content = (cue.end(), following)
         start, end = sentence.start + content[0], sentence.start + max(content)
         found.append(Statement(speaker, written, kind, via, verb, sentence.start, sentence.end, start, end))
-    return found or _participle_statements(sentence, people)
+    return found or _participle_statements(sentence, people) or _introduced_statements(sentence, people)
 
 
 def _participle_statements(sentence: _Sentence, people: _People) -> list[Statement]:
@@ -414,6 +423,20 @@ def _participle_statements(sentence: _Sentence, people: _People) -> list[Stateme
         content = (at + quoted[0][0], at + quoted[-1][1])
         return [Statement(speaker, written, "direct", via, cue.group(), at, sentence.end, *content)]
     return []
+
+
+def _introduced_statements(sentence: _Sentence, people: _People) -> list[Statement]:
+    """A quotation a person introduces with a colon, as tributes are listed ('Actor Sir Ian McKellen: "...')."""
+    introduced = _COLON_INTRODUCED.match(sentence.text)
+    if introduced is None:
+        return []
+    speaker, via = people.resolve(introduced.group(1))
+    if speaker is None or speaker.person is None:  # "Quote of the day: “...": no one
+        return []
+    people.saw(speaker)
+    at = sentence.start
+    written = introduced.group(1)
+    return [Statement(speaker, written, "direct", via, ":", at, sentence.end, at + introduced.end(), sentence.end)]
 
 
 def _subject_of_clause(outside: str, aside: int) -> str:
