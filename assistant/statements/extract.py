@@ -319,8 +319,8 @@ def _repeated_quotations(sentences: list[_Sentence]) -> None:
 
 def _quotations_after_narration(sentences: list[_Sentence]) -> None:
     """An interview's quotation after a line or two of narration ("Teale had no intention of joining his
-    father at the quarry. / “I was going nowhere really."): the last speaker's, if nobody else is named
-    between them."""
+    father at the quarry. / “I was going nowhere really."): the last speaker's, if no one else who speaks in
+    the article is named between them (a writer names whoever else a quotation would be)."""
     for number, sentence in enumerate(sentences):
         if sentence.statements or not _lead(sentence.text).startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
             continue  # "“...,” one fan wrote": someone else, unnamed
@@ -332,7 +332,8 @@ def _quotations_after_narration(sentences: list[_Sentence]) -> None:
         last = spoke[-1].statements[-1]
         after = between[between.index(spoke[-1]) + 1 :]
         surname = (last.speaker.person or "").split()[-1:]
-        named = {m.group().split()[-1] for s in after for m in _NAME.finditer(s.outside)}
+        speakers = {_surname(st.speaker.person) for s in sentences for st in s.statements if st.speaker.person}
+        named = {m.group().split()[-1] for s in after for m in _NAME.finditer(s.outside)} & speakers
         spoken = any(_CUE.search(s.outside) for s in after)  # "“...,” said someone else. / “...”"
         if last.speaker.person and not named - set(surname) and not spoken:
             sentence.statements = [_continued(last, sentence)]
