@@ -39,10 +39,11 @@ CUES = (
 # only right after a quotation: “...,” Menendez continued
 AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confessed".split()
 # only with a quotation after: called it “a fraud”
-QUOTING_CUES = "called described defines dubbed believes praised reaffirmed".split()
+QUOTING_CUES = "called described defines dubbed praised reaffirmed".split()
+BELIEF_CUES = "believes expects thinks".split()  # only before a clause: "Kelce believes the league's coverage ..."
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|^Said(?= [A-Z])|"
-    + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES)
+    + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES)
     + r")\b"
 )
 _SOURCE_CUES = ("according to", "per")  # the source named after the cue, and no other speaker in the sentence
@@ -481,6 +482,8 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
         return False  # "Other states with possible cases", "the 50 states"
     if verb in AFTER_QUOTE_CUES:  # “...,” Menendez continued.
         return quoted_next or any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
+    if verb in BELIEF_CUES:
+        return quoted_next or bool(after) and _opens_content(after[0])
     if verb in QUOTING_CUES:
         return any(a >= cue.end() for a, _ in sentence.quotes)
     return True
@@ -567,7 +570,8 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
         return "", -1
     inner = text[opening + 1 : comma].strip()
     words = inner.split()
-    if not words or len(words) > APPOSITION_WORDS:  # "First, owners should ... diseases, said Dr. Jerry Klein"
+    limit = 2 * APPOSITION_WORDS if words[:1] in (["who"], ["whose"]) else APPOSITION_WORDS  # a relative clause
+    if not words or len(words) > limit:  # "First, owners should ... diseases, said Dr. Jerry Klein"
         return "", -1
     if _PARTY.match(inner):  # "Rep. Carlos Gimenez, R-Fla., said"
         return _subject_before(text, opening)
