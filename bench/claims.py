@@ -225,7 +225,8 @@ class Generator:
         if not match:
             return None
         group = 1 if match.group(1) else 2
-        names = self._from_article(_NAMES, article, self.corpus_names)
+        said_by = set(match.group(group).split())  # "Gary Wang" for "But Wang says" may be the same person
+        names = [n for n in self._from_article(_NAMES, article, self.corpus_names) if not said_by & set(n.split())]
         swapped = self._swap(sentence, match, group, names)
         return (swapped, sentence) if swapped else None
 

@@ -100,7 +100,8 @@ def speaks_for(query: str, statement: Statement) -> bool:
     parts = (statement.speaker, statement.person, statement.organisation)
     names = set(tokenize(" ".join(part or "" for part in parts)))
     if wanted.person:  # a person named: their surname, whatever the titles around it
-        return set(tokenize(wanted.person.split()[-1])) <= names
+        surname = set(tokenize(wanted.person.split()[-1])) or set(tokenize(wanted.person))  # "France In": no "in"
+        return bool(surname) and surname <= names
     if wanted.country is not None and wanted.country == statement.country:
         return True
     own = set(tokenize(wanted.organisation or "")) or set(tokenize(query))
