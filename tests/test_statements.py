@@ -112,6 +112,36 @@ def test_pronouns_descriptions_and_participles_find_the_speaker_the_article_mean
     assert not any(p in ("Other", "Larson") for _, p, _ in found)  # "states" as a noun; a byline
 
 
+PROFILE = """Coach Ange Postecoglou’s side lost again. Will Smith spoke at the library, and so did Jada Pinkett Smith.
+“We were poor,” said Postecoglou. “Both goals were terrible.
+
+There’s no point in feeling sorry for ourselves.
+
+Will said the night was special, according to the Baltimore Banner.
+“It was brutal and beautiful,” he said.
+Jada first revealed that they live apart. “We are healing,” she said.
+The Girls Trip star continued: “There’s no divorce on paper.”
+A TikTok spokeswoman denied the claims. “We strongly reject them,” she said.
+Hikvision has marketed features that would, it claimed, detect faces.
+Actor Sir Ian McKellen: “Like many grateful actors I am in debt to him.”
+"""
+
+
+def test_first_names_descriptions_and_tributes_find_the_speaker_the_article_means() -> None:
+    found = [(s.written, s.speaker.person or s.speaker.organisation, s.via) for s in extract(PROFILE)]
+    assert ("Postecoglou", "Ange Postecoglou", "name") in found  # named in full only as a possessive
+    ourselves = PROFILE.index("There’s no point")  # first person after a quotation left open: still his
+    assert any(s.start == ourselves and s.speaker.person == "Ange Postecoglou" for s in extract(PROFILE))
+    assert ("Will", "Will Smith", "name") in found  # a first name only one person of the article has
+    assert not any(who == "Baltimore Banner" and via != "name" for _, who, via in found)  # no one says "the X"
+    assert ("he", "Will Smith", "pronoun") in found  # not the Banner: "he" is a person
+    assert ("she", "Jada Pinkett Smith", "pronoun") in found  # "Jada", beside Will Smith
+    assert ("The Girls Trip star", "Jada Pinkett Smith", "role") in found  # a description: the one quoted lately
+    assert ("she", "TikTok", "pronoun") in found  # the spokeswoman just quoted, unnamed
+    assert ("Hikvision", "Hikvision", "name") in found  # ", it claimed,": the sentence's subject
+    assert ("Actor Sir Ian McKellen", "Ian McKellen", "name") in found  # a tribute introduced with a colon
+
+
 def quotes(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", "quotes", *args], capture_output=True, text=True, timeout=300
