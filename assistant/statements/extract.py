@@ -11,6 +11,7 @@ surname alone is the person the article names in full ("Haq" -> Farhan Haq).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -322,6 +323,7 @@ def _quotations_after_narration(sentences: list[_Sentence]) -> None:
     """An interview's quotation after a line or two of narration ("Teale had no intention of joining his
     father at the quarry. / “I was going nowhere really."): the last speaker's, if no one else who speaks in
     the article is named between them (a writer names whoever else a quotation would be)."""
+    speakers = {_surname(st.speaker.person) for s in sentences for st in s.statements if st.speaker.person}
     for number, sentence in enumerate(sentences):
         if sentence.statements or not _lead(sentence.text).startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
             continue  # "“...,” one fan wrote": someone else, unnamed
@@ -333,7 +335,6 @@ def _quotations_after_narration(sentences: list[_Sentence]) -> None:
         last = spoke[-1].statements[-1]
         after = between[between.index(spoke[-1]) + 1 :]
         surname = (last.speaker.person or "").split()[-1:]
-        speakers = {_surname(st.speaker.person) for s in sentences for st in s.statements if st.speaker.person}
         named = {m.group().split()[-1] for s in after for m in _NAME.finditer(s.outside)} & speakers
         spoken = any(_CUE.search(s.outside) for s in after)  # "“...,” said someone else. / “...”"
         if last.speaker.person and not named - set(surname) and not spoken:
@@ -668,11 +669,13 @@ class _People:
         # where each named person is mentioned, by full name or surname: whom "he" may be
         self.mentions: list[tuple[int, str]] = []
         people = {name for _, name, _ in self.named if parse(name).person}
+        self.first_names = self._first_names(people)
         for name in people:
             for found in re.finditer(rf"\b{re.escape(_surname(name))}\b", text):
                 self.mentions.append((found.start(), name))
-        shared = {_surname(name) for name in people if sum(_surname(n) == _surname(name) for n in people) > 1}
-        for first, name in self._first_names(people).items():  # "Jada" of "Jada Pinkett Smith", beside Will Smith
+        surnames = Counter(_surname(name) for name in people)
+        shared = {surname for surname, count in surnames.items() if count > 1}
+        for first, name in self.first_names.items():  # "Jada" of "Jada Pinkett Smith", beside Will Smith
             if _surname(name) not in shared:
                 continue
             for found in re.finditer(rf"\b{re.escape(first)}\b(?! {re.escape(name.split()[1])})", text):
@@ -783,9 +786,8 @@ class _People:
         for _, name, _ in self.named:
             if _surname(name) == surname and parse(name).person:
                 return parse(name)
-        first_named = self._first_names({name for _, name, _ in self.named if parse(name).person})
-        if first and surname in first_named:  # "Will said", "Craig noted": the one person of that first name
-            return parse(first_named[surname])
+        if first and surname in self.first_names:  # "Will said", "Craig noted": the one person of that first name
+            return parse(self.first_names[surname])
         for _, name, context in self.named:  # a family name written first ("Shen" of "said Shen Yamei, director")
             spoken = set(context.split()) & (set(CUES) | ROLES)
             if name.split()[0] == surname and len(name.split()) == 2 and spoken and parse(name).person:
