@@ -43,7 +43,7 @@ AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confe
 QUOTING_CUES = "called described defines dubbed praised reaffirmed".split()
 BELIEF_CUES = "believes expects thinks".split()  # only before a clause: "Kelce believes the league's coverage ..."
 _CUE = re.compile(
-    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|^Said(?= [A-Z])|"
+    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|^Said(?= [A-Z])|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES)
     + r")\b"
 )
@@ -84,9 +84,11 @@ _QUOTED = "■"  # what a quotation is masked with in a sentence's words outside
 _WORD = re.compile(r"[\w][\w'’.&-]*")
 # a full name, perhaps after a title: "Sen. Bob Menendez", "John J. Ray III"
 _NAME_WORD = r"(?:[A-Z][\w’'-]+|[A-Z]\.)"
-_PARTICLES = "de|al|van|von|bin|ten|der|da|di|du|le|la"  # "Erik ten Hag"
+_PARTICLES = "de|al|van|von|bin|ben|ten|der|da|di|du|le|la"  # "Erik ten Hag"
 _NAME = re.compile(rf"\b(?:[A-Z][a-z]+\.? )?{_NAME_WORD}(?: (?:{_NAME_WORD}|{_PARTICLES}))+\b")
 _POST = re.compile(r"—\s*([A-Z][^()@—\n]{2,60}?)\s*\(@\w+\)")  # an embedded post's signature
+_PLACE_NAME = r"[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*)*"
+_AGE_AND_HOME = re.compile(rf",\s*\d{{1,3}}(?:,\s*(?:of|from) {_PLACE_NAME}(?:,\s*{_PLACE_NAME})?)?\s*,?\s*$")
 _TIME_BEFORE_CUE = re.compile(
     r"\s+(?:(?:last|this|on|earlier|later)\s+)?(?:week|month|year|night|morning|afternoon|evening|weekend|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s*$"
@@ -94,7 +96,7 @@ _TIME_BEFORE_CUE = re.compile(
 _SINGLE_QUOTED = re.compile(r"(?<!\w)['‘](?:[^'’]|['’](?=\w)){8,}['’](?!\w)")  # apostrophes inside
 # "according to data from CME Group", "said a statement from Rep. ...": the author of the document
 _DOCUMENT_OF = re.compile(
-    r"(?:an? |the )?(?:\w+ )?(?:data|report|statement|release|analysis|study|survey|announcement|note|letter|post)"
+    r"(?:an? |the )?(?:\w+ ){0,2}(?:data|report|statement|release|analysis|study|survey|announcement|note|letter|post)"
     r" (?:from|by|of) "
 )
 _PARTY = re.compile(r"^[RDI]-[A-Z][A-Za-z.]*$")  # "Rep. Carlos Gimenez, R-Fla., said"
@@ -114,9 +116,12 @@ _NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without
     "January February March April May June July August September October November December Monday Tuesday "
     "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
 )
+_AS_FOR = re.compile(r"^\s*As for ((?:[A-Z][\w.’'-]* ?){1,4}),")
+_SIGNATURE = re.compile(r"^\s*[—–]\s*([A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){1,3})\s*$")  # "— Diane Bazella"
 _SCRAPED_LEAD = re.compile(r"^\s*(?:Loading|Advertisement|Credit:(?: [A-Z][\w.’'/-]*){1,4}?)\s+(?=[“\"])")
 # a statement introduced by its speaker and a colon: 'Wayne Rooney, former Everton and England forward: "...'
 _COLON_INTRODUCED = re.compile(r"^\s*((?:[A-Z][\w.’'-]*\s){1,4}?[A-Z][\w’'-]+)(?:,[^:“\"]{3,90})?:\s*(?=[“\"])")
+_FAME = frozenset("star actor actress singer crooner rapper musician comedian".split())
 _SPOKESPERSON = {"he": "spokesman", "she": "spokeswoman"}
 _FIRST_PERSON = re.compile(r"\b(?:I|I’m|I'm|I’ve|I've|we|We|we’re|We’re|our|Our|us|my|My|me|ourselves)\b")
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
@@ -171,8 +176,10 @@ def extract(text: str) -> list[Statement]:
     """The statements of an article's `text`, in order."""
     people = _People(text)
     sentences = _sentences(text)
+    opening = 0
     for number, sentence in enumerate(sentences):
-        people.reached(sentence.start, number)
+        opening = number if not sentence.opens_inside else opening  # where the quotation it is in began
+        people.reached(sentence.start, number, sentences[opening].start)
         sentence.statements = _in_sentence(sentence, people)
         previous = sentences[number - 1] if number else None
         if not sentence.statements and previous and previous.statements and _continues(sentence, previous, text):
@@ -274,7 +281,8 @@ def _attributions_after_quotations(sentences: list[_Sentence], people: _People) 
     only says who spoke gives its speaker to the quotation before it."""
     for previous, sentence in zip(sentences, sentences[1:], strict=False):
         empty = [st for st in sentence.statements if not _says_something(st)]
-        if previous.statements or not previous.quotes or re.search(r"\w", previous.outside):
+        carried = all(st.via == "continued" for st in previous.statements)  # a pull quote's signature beats it
+        if not carried or not previous.quotes or re.search(r"\w", previous.outside):
             continue
         attribution = empty[0] if empty else _bare_attribution(sentence, people)
         if attribution is not None:
@@ -292,6 +300,10 @@ def _attributions_after_quotations(sentences: list[_Sentence], people: _People) 
 
 def _bare_attribution(sentence: _Sentence, people: _People) -> Statement | None:
     """The statement of "Menendez asked Fraser.", a name and a verb of speaking, if that is all the sentence is."""
+    if signed := _SIGNATURE.match(sentence.text):  # a pull quote's "— Diane Bazella"
+        speaker, via = people.resolve(signed.group(1))
+        at = sentence.start
+        return Statement(speaker, signed.group(1), "direct", via, "—", at, sentence.end, at, at) if speaker else None
     if sentence.quotes or len(_WORD.findall(sentence.outside)) > 6:
         return None
     for cue in _CUE.finditer(sentence.outside):
@@ -352,12 +364,12 @@ def _spread_over_quotations(sentences: list[_Sentence]) -> None:
         if sentence is not None and sentence.opens_inside and run:
             run.append(sentence)
             continue
-        named = [s for s in run if s.statements and any(st.kind == "direct" for st in s.statements)]
+        direct = [st for s in run for st in s.statements if st.kind == "direct"]
+        named = [st for st in direct if st.via != "continued"] or direct  # its own attribution over one carried on
         if len(run) > 1 and named:
-            speaker = next(st for st in named[0].statements if st.kind == "direct")
             for member in run:
-                if not member.statements:
-                    member.statements = [_continued(speaker, member)]
+                if all(st.via == "continued" for st in member.statements):
+                    member.statements = [_continued(named[0], member)]
         run = [sentence] if sentence is not None else []
 
 
@@ -377,6 +389,8 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
         inverted = verb in _SOURCE_CUES or not written and after_quote and verb not in ("told", "tells")
         if inverted:
             written, subject_start = _subject_after(outside, cue.end())  # "..., said Kalin", "according to X"
+        if topic := _AS_FOR.match(outside):  # "As for Geerts, she said she hopes ...": Geerts
+            written = topic.group(1) if written.lower() in PRONOUNS else written
         if written == "it" and outside[:subject_start].rstrip().endswith(","):
             written = _subject_of_clause(outside, subject_start) or written
         speaker, via = people.resolve(written)
@@ -516,6 +530,7 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
     """The speaker named right before a cue ("... Erdogan spokesman Ibrahim Kalin said"), and where it
     starts; past an apposition or relative clause set off by commas ("Aaron Westaway, a UAW member, told")."""
     at = len(_TIME_BEFORE_CUE.sub("", text[:at]))  # "China's Ministry of Commerce last week announced"
+    at = len(_AGE_AND_HOME.sub("", text[:at]))  # "Diane Bazella, 64, of Minnetonka, Minnesota, told"
     at = len(re.sub(r"\s+and others\s*$", "", text[:at]))  # "Fed Chair Jerome Powell and others have warned"
     words = list(_WORD.finditer(text[:at]))
     taken: list[re.Match[str]] = []
@@ -588,6 +603,11 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
             person, first = _subject_before(text, earlier)  # "Dr. Gregg Sylvester, chief health officer at CSL
             if person and parse(person).person:  # Seqirus, a New Jersey company, noted": the person first named
                 return f"{person}, {text[earlier + 1 : opening].strip()}", first
+        before = text[:start].rstrip()
+        if name and parse(name).person is None and before.endswith(","):  # "Omer Davidi, CEO & co-founder,
+            person, first = _subject_before(text, len(before))  # BeeHero, an Israeli agritech startup, told"
+            if person and parse(person).person:
+                return f"{person}, {name}, {inner}", first
         if name:
             return f"{name}, {inner}", start
     return "", -1
@@ -658,7 +678,7 @@ class _People:
 
     def __init__(self, text: str) -> None:
         self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
-        self.before = self.position = self.sentence = 0  # where the sentence before and this one start
+        self.before = self.position = self.sentence = self.opened = 0  # where the sentence before and this one start
         # full names anywhere in the article, and the words before them ("former President ... Donald Trump")
         self.named: list[tuple[int, str, str]] = []
         for match in _NAME.finditer(text):
@@ -693,8 +713,13 @@ class _People:
                 by_first.setdefault(first, set()).add(name)
         return {first: next(iter(names)) for first, names in by_first.items() if len(names) == 1}
 
-    def reached(self, position: int, sentence: int) -> None:
-        self.before, self.position, self.sentence = self.position, position, sentence
+    def reached(self, position: int, sentence: int, quotation: int) -> None:
+        """At the sentence numbered `sentence`, starting at `position`, in a quotation that began at
+        `quotation` (its own start if none): whom "he" means is read from before the quotation."""
+        if quotation == position:
+            self.before = self.position
+        self.position, self.sentence = quotation, sentence
+        self.opened = sentence if quotation == position else self.opened
 
     def saw(self, speaker: Speaker) -> None:
         self.speakers.append((self.sentence, speaker))
@@ -722,6 +747,8 @@ class _People:
             return None, ""
         if _AGED.search(written) and not any(w[:1].isupper() for w in words[1:]):
             return self._role(""), "role"  # "says the 42-year-old father of three"
+        if re.fullmatch(r"(?:the |The )?[A-Z]\w*-[a-z]+", written):  # "the Oscar-winner": a description
+            return self._role("star"), "role"
         speaker = parse(written)
         if speaker.person is None and speaker.organisation and words[-1].lower() in ROLES:
             found = self._role(words[-1].lower(), of=speaker.organisation)  # "the Judiciary Committee chairman"
@@ -756,11 +783,11 @@ class _People:
                 return last[1]
         if (quoted := self._quoted_just_before(fits)) is not None:
             return quoted
+        latest = [n for at, n in self.mentions if self.before <= at < self.position and fits(n) and self._introduced(n)]
+        if latest:  # the sentence before names a person ("ex-Spurs boss Tim Sherwood"): its first, its subject
+            return self._full_name(_surname(latest[0])) or parse(latest[0])
         for test in (called, fits):
             before = [(at, name) for at, name in self.mentions if at < self.position and test(name)]
-            latest = [name for at, name in before if at >= self.before and test is called and self._introduced(name)]
-            if latest:  # the sentence before names someone the article calls so: "ex-Spurs boss Tim Sherwood"
-                return self._full_name(_surname(latest[0])) or parse(latest[0])
             if before:  # of those named in the sentences just before, whom the article names most
                 recent = {name for position, name in before if position >= before[-1][0] - 600}
                 counts = {name: sum(name == other for _, other in self.mentions) for name in recent}
@@ -799,6 +826,8 @@ class _People:
         quoted or named as such; for a description of no one in particular ("the expert", "the 42-year-old"),
         the person quoted in the last two sentences."""
         of_words = set(of.lower().split()) if of else set()
+        if role in _FAME:  # every celebrity is a "star": the one being quoted, else the one the article is about
+            return self._quoted_just_before() or self._named_lately()
         for _, earlier in reversed(self.speakers):
             if of_words and not of_words <= set(earlier.mention.lower().split()):
                 continue
@@ -813,10 +842,16 @@ class _People:
             return None
         return self._quoted_just_before(within=DESCRIBED_SENTENCES if role in PERSONAL_ROLES else 2)
 
+    def _named_lately(self) -> Speaker | None:
+        """The person last named in the few sentences before this one whom the article quotes or gives a role."""
+        recent = [name for at, name in self.mentions if self.position - 600 <= at < self.position]
+        chosen = next((name for name in reversed(recent) if self._introduced(name)), None)
+        return (self._full_name(_surname(chosen)) or parse(chosen)) if chosen else None
+
     def _quoted_just_before(self, fits: Callable[[str], bool] = lambda person: True, within: int = 2) -> Speaker | None:
         """The last person quoted in this sentence or the `within` before it (of those who `fits`)."""
         for number, earlier in reversed(self.speakers):
-            if earlier.person and number >= self.sentence - within and fits(earlier.person):
+            if earlier.person and number >= self.opened - within and fits(earlier.person):
                 return earlier
         return None
 
