@@ -23,6 +23,7 @@ from assistant.statements.speakers import (
     TITLES,
     Speaker,
     country_of,
+    is_role,
     parse,
 )
 from assistant.text import sentence_spans
@@ -538,7 +539,7 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
     for number, word in reversed(list(enumerate(words))):
         gap = text[word.end() : taken[0].start() if taken else at]
         value = word.group()
-        if value == "to" and taken and number and _is_title(words[number - 1].group()):
+        if value == "to" and taken and number and is_role(words[number - 1].group()):
             taken.insert(0, word)  # "Former U.S. Ambassador to NATO Kurt Volker told"
             continue
         if gap.strip():
@@ -665,10 +666,6 @@ def _speaker_word(word: str) -> bool:
     return bare[:1].isupper() or lower in ROLES or lower in ORGANISATION_NOUNS or lower in PRONOUNS
 
 
-def _is_title(word: str) -> bool:
-    return word.strip(".") in TITLES or word.lower() in ROLES
-
-
 def _opener(word: str) -> bool:
     return word.lower() in _OPENERS
 
@@ -678,7 +675,9 @@ class _People:
 
     def __init__(self, text: str) -> None:
         self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
-        self.before = self.position = self.sentence = self.opened = 0  # where the sentence before and this one start
+        # where the sentence before starts, where this one (or the quotation it is in) starts, its number, and
+        # the number of the sentence that quotation began in
+        self.before = self.position = self.sentence = self.opened = 0
         # full names anywhere in the article, and the words before them ("former President ... Donald Trump")
         self.named: list[tuple[int, str, str]] = []
         for match in _NAME.finditer(text):
@@ -765,7 +764,18 @@ class _People:
             full = self._full_name((speaker.person or head).split()[-1], first=by_first)
             if full is not None:  # "Haq" after "Farhan Haq" (and "Jordan" after "Jim Jordan"): the person
                 return full if speaker.person is None else replace(full, mention=speaker.mention), "name"
-        return speaker, "name"
+        return self._speaking_for(speaker, words), "name"
+
+    def _speaking_for(self, speaker: Speaker, words: list[str]) -> Speaker:
+        """A person named with the kind of body they speak for ("agency spokeswoman Elizabeth Trudeau" after
+        "the State Department said"): that body, the last of its kind quoted, and its country."""
+        kinds = [w.lower() for w in words if w.lower() in ORGANISATION_NOUNS]
+        if not speaker.person or speaker.organisation or not kinds:
+            return speaker
+        body = self._role(kinds[-1])
+        if body is None or body.person:
+            return speaker
+        return replace(speaker, organisation=body.organisation, country=speaker.country or body.country)
 
     def _pronoun(self, pronoun: str) -> Speaker | None:
         """The person quoted in the last two sentences, else the person last named before this sentence; one

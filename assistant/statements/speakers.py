@@ -126,7 +126,8 @@ def country_of(text: str) -> str | None:
     return None
 
 
-def _is_role(word: str) -> bool:
+def is_role(word: str) -> bool:
+    """A word of a role or a title ("spokesman", "President")."""
     bare = _bare(word)
     return bare.lower() in ROLES or bare in TITLES
 
@@ -155,14 +156,14 @@ def parse(mention: str) -> Speaker:
     words = head.split()
     country = country_of(mention)
     for i, word in enumerate(words):  # "a spokesperson for Google"
-        if i and word.lower() in ("for", "of", "at") and _is_role(words[i - 1]) and not _capitalised(words[i - 1]):
+        if i and word.lower() in ("for", "of", "at") and is_role(words[i - 1]) and not _capitalised(words[i - 1]):
             return Speaker(mention, None, _organisation(words[i + 1 :]), country)
     run = len(words)
     while run > 0:  # back to a role or a possessive: "Oregon’s Cantu-Schomus", "Google’s Sundar Pichai"
         word, earlier = words[run - 1], words[run - 2] if run > 1 else ""
-        if _capitalised(word) and not _is_role(word) and not _possessive(word):
+        if _capitalised(word) and not is_role(word) and not _possessive(word):
             run -= 1
-        elif word in _NAME_JOINS and run < len(words) and _capitalised(earlier) and not _is_role(earlier):
+        elif word in _NAME_JOINS and run < len(words) and _capitalised(earlier) and not is_role(earlier):
             run -= 1  # "Royal Swedish Academy of Sciences"
         else:
             break
