@@ -207,12 +207,13 @@ class ClaimChecker:
                 if not 1 <= n <= len(passages):
                     continue
                 spans = [c.span for c in item.support.quotes if c.n == n]
-                if not spans:  # unsupported: its closest sentence in this passage
+                score = item.support.score
+                if not spans:  # unsupported: its closest sentence in this passage, and how much of the claim it holds
                     own = support(item.claim.text, [c for c in self.candidates if c.n == n], question=self.question)
-                    spans = [c.span for c in own.quotes]
+                    spans, score = [c.span for c in own.quotes], own.score
                 quotes.setdefault(n, [])
                 quotes[n].extend(span for span in spans if span not in quotes[n])
-                scores.setdefault(n, []).append(item.support.score)
+                scores.setdefault(n, []).append(score)
                 # verified: its own quotes are among those that hold the claim, not just a passage that partly does
                 verified[n] = verified.get(n, True) and item.held and n in item.support.passages
         citations = []
