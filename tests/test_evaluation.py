@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,7 @@ def test_retrieval_only_eval_with_a_corpus_writes_reports(sample_questions: Path
     args = ["eval", str(sample_questions), "--corpus", str(SAMPLES), "--retrieval-only", "--baseline"]
     result = CliRunner().invoke(app, [*args, "--report", str(report)])
     assert result.exit_code == 0, result.output
+    assert re.search(r"^eval: (\d+)/\1 questions", result.stderr, re.M)  # progress as lines: stderr is no terminal
     data = json.loads(report.read_text())
     ours = data["pipelines"]["assistant"]
     assert ours["summary"]["overall"]["hits@10"] == 1.0

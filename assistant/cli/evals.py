@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,14 +57,19 @@ def evaluate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    started = time.monotonic()
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("questions", total=None)
 
         def advance(stage: str, count: int) -> None:
             if stage == "total":
                 progress.update(task, total=count)
-            else:
-                progress.advance(task, count)
+                return
+            progress.advance(task, count)
+            if not err.is_terminal:  # a log or a pipe shows no bar: a line at each tenth of the questions
+                done, total = int(progress.tasks[0].completed), int(progress.tasks[0].total or 0)
+                if total and (done == total or done % max(1, total // 10) == 0):
+                    err.print(f"eval: {done}/{total} questions, {time.monotonic() - started:.0f} s")
 
         result = run_evaluation(
             questions,
