@@ -58,6 +58,13 @@ def speaks(statement: Statement, alternatives: list[str]) -> bool:
     return any(set(tokenize(alt)) <= found or surname and tokenize(alt)[-1:] == surname for alt in alternatives)
 
 
+def labelled_as(statement: Statement, gold: dict[str, Any]) -> bool:
+    """Whether a found statement is the labelled one: in its sentence, with its (named) speaker."""
+    start, end = gold["sentence"]
+    overlaps = start < statement.end and statement.start < end
+    return bool(gold["speaker"]) and overlaps and speaks(statement, gold["speaker"])
+
+
 def score(rows: list[dict[str, Any]], articles: dict[str, str], show: str | None) -> dict[str, Any]:
     by_split: dict[str, Any] = {}
     for split in ("dev", "aside"):
@@ -66,14 +73,9 @@ def score(rows: list[dict[str, Any]], articles: dict[str, str], show: str | None
         for row in (r for r in rows if r["split"] == split):
             text = articles[row["doc_id"]]
             gold = row["statements"]
-            for statement in extract(text):
-                right = any(
-                    g["speaker"]
-                    and g["sentence"][0] < statement.end
-                    and statement.start < g["sentence"][1]
-                    and speaks(statement, g["speaker"])
-                    for g in gold
-                )
+            found = extract(text)
+            for statement in found:
+                right = any(labelled_as(statement, g) for g in gold)
                 for key in (statement.kind, statement.via, "all"):
                     found_by[key][0] += right
                     found_by[key][1] += 1
@@ -81,13 +83,10 @@ def score(rows: list[dict[str, Any]], articles: dict[str, str], show: str | None
                     who = statement.speaker.person or statement.speaker.organisation or statement.speaker.country
                     sentence = text[statement.start : statement.end][:160]
                     print(f"FP {row['doc_id']} [{statement.kind}/{statement.via}] {who!r} :: {sentence!r}")
-            found = extract(text)
             for g in gold:
                 if g["speaker"] is None:
                     continue
-                hit = any(
-                    g["sentence"][0] < s.end and s.start < g["sentence"][1] and speaks(s, g["speaker"]) for s in found
-                )
+                hit = any(labelled_as(s, g) for s in found)
                 for key in (g["kind"], g["via"], "all"):
                     recalled[key][0] += hit
                     recalled[key][1] += 1

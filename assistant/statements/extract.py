@@ -61,11 +61,11 @@ _WHEN = frozenset(
 _WHERE = frozenset("in on at during to after before while when via from last this adding according as".split())
 _CONNECTORS = frozenset("of for at the and a an".split())
 _PREPOSITIONS = frozenset("from of by to with at in on for about against between than into".split())
-_NOT_SPEAKERS = frozenset(
-    "it this that which who what there here they we you i report reports study studies data statement document survey "
-    "analysis filing filings research poll it’s".split()
-)
 _NEVER_SPEAKERS = frozenset("it this that there here they we you i".split())  # "They predict": no one named
+_NOT_SPEAKERS = _NEVER_SPEAKERS | frozenset(
+    "which who what report reports study studies data statement document survey analysis filing filings research "
+    "poll it’s".split()
+)
 _NOT_STATING = frozenset(  # "Other states with possible cases", "the member states"
     "other the these those some many several all both two three member neighbouring neighboring southern "
     "northern western eastern gulf arab baltic".split()
@@ -123,6 +123,7 @@ _SCRAPED_LEAD = re.compile(r"^\s*(?:Loading|Advertisement|Credit:(?: [A-Z][\w.�
 # a statement introduced by its speaker and a colon: 'Wayne Rooney, former Everton and England forward: "...'
 _COLON_INTRODUCED = re.compile(r"^\s*((?:[A-Z][\w.’'-]*\s){1,4}?[A-Z][\w’'-]+)(?:,[^:“\"]{3,90})?:\s*(?=[“\"])")
 _FAME = frozenset("star actor actress singer crooner rapper musician comedian".split())
+_ROLE_WORDS = ROLES | {title.lower() for title in TITLES}  # as the lower-cased words before a name have them
 _SPOKESPERSON = {"he": "spokesman", "she": "spokeswoman"}
 _FIRST_PERSON = re.compile(r"\b(?:I|I’m|I'm|I’ve|I've|we|We|we’re|We’re|our|Our|us|my|My|me|ourselves)\b")
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
@@ -390,8 +391,8 @@ def _in_sentence(sentence: _Sentence, people: _People) -> list[Statement]:
         inverted = verb in _SOURCE_CUES or not written and after_quote and verb not in ("told", "tells")
         if inverted:
             written, subject_start = _subject_after(outside, cue.end())  # "..., said Kalin", "according to X"
-        if topic := _AS_FOR.match(outside):  # "As for Geerts, she said she hopes ...": Geerts
-            written = topic.group(1) if written.lower() in PRONOUNS else written
+        if written.lower() in PRONOUNS and (topic := _AS_FOR.match(outside)):  # "As for Geerts, she said ...": Geerts
+            written = topic.group(1)
         if written == "it" and outside[:subject_start].rstrip().endswith(","):
             written = _subject_of_clause(outside, subject_start) or written
         speaker, via = people.resolve(written)
@@ -483,21 +484,21 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
     after = _WORD.findall(sentence.outside[cue.end() :])
     before = _WORD.findall(sentence.outside[: cue.start()])[-1:]
     quoted_next = any(0 <= a - cue.end() < 4 for a, _ in sentence.quotes)  # She continued, “...
+    quoted_before = any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)  # “...,” Menendez continued
     punctuated = sentence.outside[cue.end() : cue.end() + 1] in (",", ":")  # "Sylvester agreed, stressing ..."
     opens = quoted_next or punctuated or after and _opens_content(after[0])
     if verb in ("added", "adds", "agreed", "agrees") and after and not opens:
         return False  # "Goodman added 0.5 per cent", "Wild Magic adds a flair", "agreed to a deal"
     if verb in ("found", "shared", "identified", "estimates", "estimated"):  # "found that ...", not "found a way"
-        shared_quote = verb == "shared" and any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
-        return bool(after) and after[0] == "that" or shared_quote  # “...,” he shared.
+        return bool(after) and after[0] == "that" or verb == "shared" and quoted_before  # “...,” he shared.
     if verb in ("reported", "reports") and after[:1] == ["from"]:
         return False  # "Larson reported from Washington.": a byline
     if verb in ("tells", "told") and " ".join(after[:2]).lower() in ("the story", "a story", "the tale", "a tale"):
         return False  # "Lucashenko tells the story of Mulanyin": a novel's plot
     if verb == "states" and before and (before[0].lower() in _NOT_STATING or before[0].isdigit()):
         return False  # "Other states with possible cases", "the 50 states"
-    if verb in AFTER_QUOTE_CUES:  # “...,” Menendez continued.
-        return quoted_next or any(0 <= cue.start() - b < 40 for _, b in sentence.quotes)
+    if verb in AFTER_QUOTE_CUES:
+        return quoted_next or quoted_before
     if verb in BELIEF_CUES:
         return quoted_next or bool(after) and _opens_content(after[0])
     if verb in QUOTING_CUES:
@@ -715,10 +716,9 @@ class _People:
     def reached(self, position: int, sentence: int, quotation: int) -> None:
         """At the sentence numbered `sentence`, starting at `position`, in a quotation that began at
         `quotation` (its own start if none): whom "he" means is read from before the quotation."""
-        if quotation == position:
-            self.before = self.position
+        if quotation == position:  # not inside a quotation begun in a sentence before
+            self.before, self.opened = self.position, sentence
         self.position, self.sentence = quotation, sentence
-        self.opened = sentence if quotation == position else self.opened
 
     def saw(self, speaker: Speaker) -> None:
         self.speakers.append((self.sentence, speaker))
@@ -778,8 +778,10 @@ class _People:
         return replace(speaker, organisation=body.organisation, country=speaker.country or body.country)
 
     def _pronoun(self, pronoun: str) -> Speaker | None:
-        """The person quoted in the last two sentences, else the person last named before this sentence; one
-        the article calls "he" for "he", "she" for "she"."""
+        """Whom "he" or "she" means: the unnamed spokesman or spokeswoman just quoted, else the person quoted in
+        the two sentences before, else the first person the sentence before names with a role or has quoted,
+        else of the people named just before the one the article names most; one the article calls "he" for
+        "he", "she" for "she" (preferred over those it calls neither)."""
 
         def called(person: str) -> bool:  # the article calls them so: a person, not "West Ham"
             return self.genders.get(person) == pronoun
@@ -807,11 +809,10 @@ class _People:
 
     def _introduced(self, name: str) -> bool:
         """Whether the article gives this name a role ("ex-Spurs boss Tim Sherwood") or quotes them: a person."""
-        titles = ROLES | {title.lower() for title in TITLES}
         if any(speaker.person == name for _, speaker in self.speakers):
             return True
         return any(
-            named == name and set(context.split()[-len(name.split()) - 3 : -len(name.split())]) & titles
+            named == name and set(context.split()[-len(name.split()) - 3 : -len(name.split())]) & _ROLE_WORDS
             for _, named, context in self.named
         )
 
@@ -871,7 +872,7 @@ def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
     naming them, before it names anyone else) twice as often as the other."""
     counts: dict[str, list[int]] = {}
     later = [at for at, _ in mentions]
-    for (at, name), number in zip(mentions, range(1, len(mentions) + 1), strict=False):
+    for number, (at, name) in enumerate(mentions, 1):
         following = next((p for p in later[number:] if p > at), len(text))  # "Smith": Will's and Jada's at once
         window = text[at : min(following, at + 300)].lower()
         tally = counts.setdefault(name, [0, 0])
@@ -890,8 +891,8 @@ def _name_words(match: re.Match[str], text: str) -> list[str]:
     words = match.group().split()
     titled = [i for i, w in enumerate(words) if w.strip(".") in TITLES]
     words = [w for w in words[titled[-1] + 1 if titled else 0 :] if not _opener(w)]
-    while any(_unpossessed(w) != w for w in words[:-1]):
-        words = words[[_unpossessed(w) != w for w in words].index(True) + 1 :]
+    possessive = [i for i, w in enumerate(words[:-1]) if _unpossessed(w) != w]
+    words = words[possessive[-1] + 1 if possessive else 0 :]
     if len(words) > 2 and words[0].isupper() and len(words[0]) > 1:
         words = words[1:]
     line_start = match.start() == 0 or text[match.start() - 1] == "\n"

@@ -170,9 +170,10 @@ def parse(mention: str) -> Speaker:
     person_words, before = words[run:], words[:run]
     if len(person_words) > 2 and person_words[0].isupper() and len(person_words[0]) > 1:  # "to NATO Kurt Volker"
         person_words, before = person_words[1:], [*before, person_words[0]]
-    if any(_bare(w) in ORGANISATION_WORDS or w in _NAME_JOINS for w in person_words):  # "publisher Helena World
-        named = _organisation(words) or " ".join(_bare(w) for w in person_words)  # "Ukraine's Defense Ministry"
-        return Speaker(mention, None, named, country)  # Chronicle"
+    if any(_bare(w) in ORGANISATION_WORDS or w in _NAME_JOINS for w in person_words):
+        # an organisation after all: "publisher Helena World Chronicle", "Ukraine's Defense Ministry"
+        named = _organisation(words) or " ".join(_bare(w) for w in person_words)
+        return Speaker(mention, None, named, country)
     if not before:  # only capitalised words: a person of two words or more, else an organisation or country
         if country is not None and country_of(words[0]) == country and len(words) <= 2:
             return Speaker(mention, None, None, country)  # "Turkey", "the US"
@@ -191,10 +192,10 @@ def _organisation(words: list[str]) -> str | None:
     current: list[str] = []
     for i, word in enumerate([*words, "."]):
         bare = _bare(word)
-        joined = bool(current) and current[-1] in _NAME_JOINS  # "Ministry of Defence": a title's word, joined
         following = words[i + 1] if i + 1 < len(words) else ""
         named_by = _bare(following) in ORGANISATION_WORDS  # "Defense Ministry": a title's word, naming a body
-        inner = any(w in _NAME_JOINS for w in current)  # "Office of the Australian Information Commissioner"
+        # a title's word inside a name: "Ministry of Defence", "Office of the Australian Information Commissioner"
+        inner = any(w in _NAME_JOINS for w in current)
         after_the = words[i + 2] if following == "the" and i + 2 < len(words) else ""
         if current and word in _NAME_JOINS and (_capitalised(following) or _capitalised(after_the)):
             current.append(word)
@@ -202,11 +203,11 @@ def _organisation(words: list[str]) -> str | None:
             current.append(word)  # "Institute for the Study of War", "Office of the Australian ..."
         elif (
             _capitalised(word)
-            and (joined or named_by or inner or bare not in TITLES and bare.lower() not in ROLES)
+            and (named_by or inner or bare not in TITLES and bare.lower() not in ROLES)
             and not (_nationality(bare) and not current)
         ):
-            current.append(bare if word.endswith(("'s", "’s")) else word.strip(",()"))
-            if word.endswith(("'s", "’s", ",")):
+            current.append(bare if _possessive(word) else word.strip(",()"))
+            if _possessive(word) or word.endswith(","):
                 best, current = max(best, current, key=len), []
         else:
             best, current = max(best, current, key=len), []
