@@ -206,16 +206,20 @@ def _sentences(text: str) -> list[_Sentence]:
     inside, previous_end = False, 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        if "\n" in text[previous_end:start] and _lead(sentence)[:1] not in (_OPEN, '"'):
+        new_paragraph = "\n" in text[previous_end:start]
+        if new_paragraph and _lead(sentence)[:1] not in (_OPEN, '"'):
             # a quotation going on in a new paragraph opens it again; this one does not, so it is narration,
             # unless it speaks in the first person with no quotation mark at all: the writer forgot the mark
             inside = inside and not re.search(r"[“”\"]", sentence) and bool(_FIRST_PERSON.search(sentence))
         previous_end = end
-        closes_first = inside and sentence[:1] in (_CLOSE, '"')  # “... fictionalised.’ / ” Edenglassie had a long
+        # “... fictionalised.’ / ” Edenglassie had a long: a closing mark first; a straight one opening a paragraph
+        closes_first = inside and (sentence[:1] == _CLOSE or sentence[:1] == '"' and not new_paragraph)  # reopens
         inside = inside and not closes_first  # gestation.: the quotation closed where the sentence before ended
         opens_inside = inside
         quotes, opened = [], 0 if inside else None
         for i, char in enumerate(sentence[closes_first:], start=closes_first):
+            if char == '"' and sentence[i - 1 : i] == '"':  # 'says, ""In the first': one mark, doubled
+                continue
             if char == _OPEN or char == '"' and opened is None:
                 opened = i
             elif (char == _CLOSE or char == '"') and opened is not None:
@@ -682,6 +686,8 @@ class _People:
         # full names anywhere in the article, and the words before them ("former President ... Donald Trump")
         self.named: list[tuple[int, str, str]] = []
         for match in _NAME.finditer(text):
+            if match.group().isupper():  # a heading in capitals ("ARKANSAS MILITARY VETERAN RECEIVES ...")
+                continue
             words = _name_words(match, text)
             if len(words) >= 2:
                 before = re.findall(r"[\w’'-]+", text[max(0, match.start() - 80) : match.start()].lower())[-8:]
