@@ -44,7 +44,7 @@ AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confe
 QUOTING_CUES = "called described defines dubbed praised reaffirmed".split()
 BELIEF_CUES = "believes expects thinks".split()  # only before a clause: "Kelce believes the league's coverage ..."
 _CUE = re.compile(
-    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|^Said(?= [A-Z])|"
+    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|talks about|talked about|^Said(?= [A-Z])|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES)
     + r")\b"
 )
@@ -100,6 +100,8 @@ _DOCUMENT_OF = re.compile(
     r"(?:an? |the )?(?:\w+ ){0,2}(?:data|report|statement|release|analysis|study|survey|announcement|note|letter|post)"
     r" (?:from|by|of) "
 )
+# someone named after who they are to someone else: "his mother, Jessica Goeller", "their lawyer, Jane Doe"
+_RELATIVE_NAMED = re.compile(r"\s*(?:his|her|their|its)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+,\s+((?:[A-Z][\w’'-]+ ?){2,4})(?=[.,;]|$)")
 _PARTY = re.compile(r"^[RDI]-[A-Z][A-Za-z.]*$")  # "Rep. Carlos Gimenez, R-Fla., said"
 _AUTHORED_BY = re.compile(r"^(?:filed|written|published|signed|issued|released|commissioned|carried out) by (.+)$")
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
@@ -125,6 +127,14 @@ _COLON_INTRODUCED = re.compile(r"^\s*((?:[A-Z][\w.’'-]*\s){1,4}?[A-Z][\w’'-]
 _FAME = frozenset("star actor actress singer crooner rapper musician comedian".split())
 _ROLE_WORDS = ROLES | {title.lower() for title in TITLES}  # as the lower-cased words before a name have them
 _SPOKESPERSON = {"he": "spokesman", "she": "spokeswoman"}
+_WOMEN = frozenset(
+    "mother wife daughter sister woman girlfriend grandmother aunt niece queen princess actress spokeswoman "
+    "chairwoman businesswoman congresswoman mrs. ms. mrs ms miss".split()
+)
+_MEN = frozenset(
+    "father husband son brother man boyfriend grandfather uncle nephew king prince actor spokesman chairman "
+    "businessman congressman mr. mr".split()
+)
 _FIRST_PERSON = re.compile(r"\b(?:I|I’m|I'm|I’ve|I've|we|We|we’re|We’re|our|Our|us|my|My|me|ourselves)\b")
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
 
@@ -622,6 +632,8 @@ def _past_apposition(text: str, comma: int) -> tuple[str, int]:
 def _subject_after(text: str, at: int) -> tuple[str, int]:
     """The speaker named right after a cue ("..., said Jens Stoltenberg", "according to Reuters"), past the
     document that carries their words ("according to data from CME Group")."""
+    if relative := _RELATIVE_NAMED.match(text, at):  # "said his mother, Jessica Goeller, in an interview"
+        return relative.group(1).strip(), relative.start(1)
     skipped = _DOCUMENT_OF.match(text, at + 1 if text[at : at + 1] == " " else at)
     if skipped is not None:
         at = skipped.end() - 1
@@ -708,6 +720,10 @@ class _People:
                 self.mentions.append((found.start(), name))
         self.mentions.sort()
         self.genders = _genders(text, self.mentions)
+        for _, name, context in self.named:  # "his mother, Jessica Goeller", "Mrs. Smith": said outright
+            said = set(context.split()[-len(name.split()) - 3 : -len(name.split())])
+            if said & _WOMEN or said & _MEN:
+                self.genders[name] = "she" if said & _WOMEN else "he"
 
     @staticmethod
     def _first_names(people: set[str]) -> dict[str, str]:
@@ -875,10 +891,14 @@ class _People:
 
 def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
     """ "he" or "she", by name, for each person the article goes on to call so (in the 300 characters after
-    naming them, before it names anyone else) twice as often as the other."""
+    naming them, before it names anyone else) twice as often as the other; a surname two of them share counts
+    only where written in full."""
     counts: dict[str, list[int]] = {}
     later = [at for at, _ in mentions]
+    shared = Counter(later)
     for number, (at, name) in enumerate(mentions, 1):
+        if shared[at] > 1 and not text.startswith(name, at - name.rfind(_surname(name))):
+            continue  # "Goeller" of a mother and of her son: neither's, unless written in full
         following = next((p for p in later[number:] if p > at), len(text))  # "Smith": Will's and Jada's at once
         window = text[at : min(following, at + 300)].lower()
         tally = counts.setdefault(name, [0, 0])
