@@ -108,6 +108,7 @@ _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|
 APPOSITION_WORDS = 12  # a longer run between commas is a clause, not a description of the speaker
 NARRATION_SENTENCES = 3  # an interview's quotation is its last speaker's across at most this many sentences
 DESCRIBED_SENTENCES = 5  # "the manager says", "The Girls Trip star continued": the person quoted this lately
+SUBJECT_WORDS = 3  # words a sentence's subject may have before the surname ("Property developer Miki Naimi")
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 _AGED = re.compile(r"\b\d+-year-old\b")
 # roles that name someone other than whoever spoke last ("Haq said ... The spokesman added" may be another's)
@@ -691,6 +692,7 @@ class _People:
     """Who an article names, and who it has quoted so far: to resolve "he", "the spokesman" and surnames."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
         # where the sentence before starts, where this one (or the quotation it is in) starts, its number, and
         # the number of the sentence that quotation began in
@@ -802,7 +804,7 @@ class _People:
     def _pronoun(self, pronoun: str) -> Speaker | None:
         """Whom "he" or "she" means: the unnamed spokesman or spokeswoman just quoted, else the person quoted in
         the two sentences before, else the first person the sentence before names with a role or has quoted,
-        else of the people named just before the one the article names most; one the article calls "he" for
+        else the person it opens with, else of the people named just before the one the article names most; one the article calls "he" for
         "he", "she" for "she" (preferred over those it calls neither)."""
 
         def called(person: str) -> bool:  # the article calls them so: a person, not "West Ham"
@@ -820,6 +822,9 @@ class _People:
         latest = [n for at, n in self.mentions if self.before <= at < self.position and fits(n) and self._introduced(n)]
         if latest:  # the sentence before names a person ("ex-Spurs boss Tim Sherwood"): its first, its subject
             return self._full_name(_surname(latest[0])) or parse(latest[0])
+        subject = [n for at, n in self.mentions if self.before <= at < self.position and fits(n) and self._opens(at)]
+        if subject:  # "Brembs points to the small number tested. / “...,” he says": whom the sentence before is about
+            return self._full_name(_surname(subject[0])) or parse(subject[0])
         for test in (called, fits):
             before = [(at, name) for at, name in self.mentions if at < self.position and test(name)]
             if before:  # of those named in the sentences just before, whom the article names most
@@ -828,6 +833,11 @@ class _People:
                 chosen = max(sorted(recent), key=lambda name: counts[name])
                 return self._full_name(_surname(chosen)) or parse(chosen)
         return next((s for _, s in reversed(self.speakers) if s.person and fits(s.person)), None)
+
+    def _opens(self, at: int) -> bool:
+        """Whether a name at `at` is what the sentence before opens with: its subject ("Property developer Miki
+        Naimi, who ..., does not sound bothered")."""
+        return len(_WORD.findall(self.text[self.before : at])) <= SUBJECT_WORDS
 
     def _introduced(self, name: str) -> bool:
         """Whether the article gives this name a role ("ex-Spurs boss Tim Sherwood") or quotes them: a person."""
