@@ -228,7 +228,8 @@ def _sentences(text: str) -> list[_Sentence]:
         inside = inside and not closes_first  # gestation.: the quotation closed where the sentence before ended
         opens_inside = inside
         quotes, opened = [], 0 if inside else None
-        for i, char in enumerate(sentence[closes_first:], start=closes_first):
+        skipped = int(closes_first or inside and sentence[:1] == '"')  # the mark that closed it, or opened it again
+        for i, char in enumerate(sentence[skipped:], start=skipped):
             if char == '"' and sentence[i - 1 : i] == '"':  # 'says, ""In the first': one mark, doubled
                 continue
             if char == _OPEN or char == '"' and opened is None:
