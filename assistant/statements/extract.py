@@ -128,6 +128,11 @@ _COLON_INTRODUCED = re.compile(r"^\s*((?:[A-Z][\w.’'-]*\s){1,4}?[A-Z][\w’'-]
 _FAME = frozenset("star actor actress singer crooner rapper musician comedian".split())
 _ROLE_WORDS = ROLES | {title.lower() for title in TITLES}  # as the lower-cased words before a name have them
 _SPOKESPERSON = {"he": "spokesman", "she": "spokeswoman"}
+_THEIR = frozenset("his her their".split())
+_RELATIVES = frozenset(
+    "mother father mom dad wife husband son daughter brother sister grandmother grandfather aunt uncle "
+    "girlfriend boyfriend partner fiancée fiancé fiance".split()
+)
 _WOMEN = frozenset(
     "mother wife daughter sister woman girlfriend grandmother aunt niece queen princess actress spokeswoman "
     "chairwoman businesswoman congresswoman mrs. ms. mrs ms miss".split()
@@ -563,6 +568,8 @@ def _subject_before(text: str, at: int) -> tuple[str, int]:
             if not taken and gap.strip() == ",":
                 return _past_apposition(text, word.end() + gap.index(","))
             break
+        if not taken and value.lower() in _RELATIVES and number and words[number - 1].group().lower() in _THEIR:
+            return text[words[number - 1].start() : word.end()], words[number - 1].start()  # "his mother said"
         if not taken and (value in _BETWEEN or value.endswith("ly") and value.islower()):
             at = word.start()  # "Turkish officials have stressed", "Diana candidly tells"
             continue
@@ -755,6 +762,8 @@ class _People:
             return None, ""
         if written.lower() in PRONOUNS:
             return self._pronoun(written.lower()), "pronoun"
+        if len(words) == 2 and words[0].lower() in _THEIR and words[1].lower() in _RELATIVES:
+            return self._relative(words[1].lower()), "role"  # "his mother said": "his mother, Jessica Goeller"
         if words[-1] in _LEGAL:  # "the complaint states": whoever brought it, quoted first
             first = [speaker for _, speaker in self.speakers if not speaker.person]
             return (first[0] if first else None), "role"
@@ -885,6 +894,14 @@ class _People:
         if of_words or role in ORGANISATION_NOUNS or role in _DISTINCT_ROLES:
             return None
         return self._quoted_just_before(within=DESCRIBED_SENTENCES if role in PERSONAL_ROLES else 2)
+
+    def _relative(self, relation: str) -> Speaker | None:
+        """Who "his mother" is: the person last named as someone's mother before this sentence."""
+        for position, name, context in reversed(self.named):
+            before = context.split()[-len(name.split()) - 3 : -len(name.split())]
+            if position < self.position and relation in before and (person := parse(name)).person:
+                return person
+        return None
 
     def _named_lately(self) -> Speaker | None:
         """The person last named in the few sentences before this one whom the article quotes or gives a role."""
