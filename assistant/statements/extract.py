@@ -43,9 +43,14 @@ AFTER_QUOTE_CUES = "continued answered asked shrugs shrugged quipped joked confe
 # only with a quotation after: called it “a fraud”
 QUOTING_CUES = "called described defines dubbed praised reaffirmed".split()
 BELIEF_CUES = "believes expects thinks".split()  # only before a clause: "Kelce believes the league's coverage ..."
+# only before "that" or a quotation, or right after one: "He underlined there were", "informed reporters that"
+CLAUSE_CUES = (
+    "indicated indicates informed informs underlined underlines highlighted highlights observed observes countered "
+    "counters responded responds lamented laments boasted boasts reckoned reckons contended contends"
+).split()
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|talks about|talked about|^Said(?= [A-Z])|"
-    + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES)
+    + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES + CLAUSE_CUES)
     + r")\b"
 )
 _SOURCE_CUES = ("according to", "per")  # the source named after the cue, and no other speaker in the sentence
@@ -193,14 +198,15 @@ class _Sentence:
 def extract(text: str) -> list[Statement]:
     """The statements of an article's `text`, in order."""
     people = _People(text)
-    sentences = _sentences(text)
+    sentences = [s for s in _sentences(text) if not s.text.isupper()]  # a heading in capitals: another story's
     opening = 0
     for number, sentence in enumerate(sentences):
         opening = number if not sentence.opens_inside else opening  # where the quotation it is in began
         people.reached(sentence.start, number, sentences[opening].start)
         sentence.statements = _in_sentence(sentence, people)
         previous = sentences[number - 1] if number else None
-        if not sentence.statements and previous and previous.statements and _continues(sentence, previous, text):
+        going_on = sentence.opens_inside or _continues(sentence, previous, text) if previous else False
+        if not sentence.statements and previous and previous.statements and going_on:
             sentence.statements = [_continued(previous.statements[-1], sentence)]
             people.saw(sentence.statements[0].speaker)  # still speaking: whom a "he" after it means
     _embedded_posts(sentences, text)
@@ -522,6 +528,9 @@ def _cue_applies(cue: re.Match[str], sentence: _Sentence) -> bool:
         return quoted_next or quoted_before
     if verb in BELIEF_CUES:
         return quoted_next or bool(after) and _opens_content(after[0])
+    if verb in CLAUSE_CUES:
+        clause = bool(after) and after[0].lower() in _NEVER_SPEAKERS | {"he", "she", "the", "a", "an"}  # "there were"
+        return quoted_next or quoted_before or punctuated or "that" in after[:3] or clause
     if verb in QUOTING_CUES:
         return any(a >= cue.end() for a, _ in sentence.quotes)
     return True
