@@ -25,6 +25,7 @@ from assistant.statements.speakers import (
     country_of,
     is_role,
     parse,
+    pronoun_of_first_name,
 )
 from assistant.text import sentence_spans
 
@@ -49,7 +50,8 @@ CLAUSE_CUES = (
     "counters responded responds lamented laments boasted boasts reckoned reckons contended contends"
 ).split()
 _CUE = re.compile(
-    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|talks about|talked about|^Said(?= [A-Z])|"
+    r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|talks about|talked about|"
+    r"^Said(?= [A-Z])|"
     + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES + CLAUSE_CUES)
     + r")\b"
 )
@@ -106,13 +108,16 @@ _DOCUMENT_OF = re.compile(
     r" (?:from|by|of) "
 )
 # someone named after who they are to someone else: "his mother, Jessica Goeller", "their lawyer, Jane Doe"
-_RELATIVE_NAMED = re.compile(r"\s*(?:his|her|their|its)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+,\s+((?:[A-Z][\w’'-]+ ?){2,4})(?=[.,;]|$)")
+_RELATIVE_NAMED = re.compile(
+    r"\s*(?:his|her|their|its)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+,\s+((?:[A-Z][\w’'-]+ ?){2,4})(?=[.,;]|$)"
+)
 _PARTY = re.compile(r"^[RDI]-[A-Z][A-Za-z.]*$")  # "Rep. Carlos Gimenez, R-Fla., said"
 _AUTHORED_BY = re.compile(r"^(?:filed|written|published|signed|issued|released|commissioned|carried out) by (.+)$")
 _TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w.’'-]+ ){1,3}(?:said|says|added|wrote)\.?$")
 APPOSITION_WORDS = 12  # a longer run between commas is a clause, not a description of the speaker
 NARRATION_SENTENCES = 3  # an interview's quotation is its last speaker's across at most this many sentences
 DESCRIBED_SENTENCES = 5  # "the manager says", "The Girls Trip star continued": the person quoted this lately
+SURE_CALLS = 3  # an article that calls someone "he" this often (and thrice as often as "she") means it
 SUBJECT_WORDS = 3  # words a sentence's subject may have before the surname ("Property developer Miki Naimi")
 QUOTED_WORDS = 3  # a statement quotes its speaker when at least this many of its words are in quotes
 _AGED = re.compile(r"\b\d+-year-old\b")
@@ -823,8 +828,9 @@ class _People:
     def _pronoun(self, pronoun: str) -> Speaker | None:
         """Whom "he" or "she" means: the unnamed spokesman or spokeswoman just quoted, else the person quoted in
         the two sentences before, else the first person the sentence before names with a role or has quoted,
-        else the person it opens with, else of the people named just before the one the article names most; one the article calls "he" for
-        "he", "she" for "she" (preferred over those it calls neither)."""
+        else the person it opens with, else of the people named just before the one the article names most; one
+        the article (or their first name) calls "he" for "he", "she" for "she" (preferred over those called
+        neither)."""
 
         def called(person: str) -> bool:  # the article calls them so: a person, not "West Ham"
             return self.genders.get(person) == pronoun
@@ -927,21 +933,31 @@ class _People:
 
 
 def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
-    """ "he" or "she", by name, for each person the article goes on to call so (in the 300 characters after
-    naming them, before it names anyone else) twice as often as the other; a surname two of them share counts
-    only where written in full."""
+    """ "he" or "she", by name: what the article goes on to call them (in the 300 characters after naming them,
+    before it names anyone else) when it does so at least `SURE_CALLS` times and three times as often as the
+    other; else what most people of their first name are, by the census; else what it calls them twice as
+    often as the other. A surname two of them share counts only where written in full."""
     counts: dict[str, list[int]] = {}
     later = [at for at, _ in mentions]
     shared = Counter(later)
     for number, (at, name) in enumerate(mentions, 1):
+        counts.setdefault(name, [0, 0])
         if shared[at] > 1 and not text.startswith(name, at - name.rfind(_surname(name))):
             continue  # "Goeller" of a mother and of her son: neither's, unless written in full
         following = next((p for p in later[number:] if p > at), len(text))  # "Smith": Will's and Jada's at once
         window = text[at : min(following, at + 300)].lower()
-        tally = counts.setdefault(name, [0, 0])
-        tally[0] += len(_HE.findall(window))
-        tally[1] += len(_SHE.findall(window))
-    return {name: "he" if he > 2 * she else "she" for name, (he, she) in counts.items() if he > 2 * she or she > 2 * he}
+        counts[name][0] += len(_HE.findall(window))
+        counts[name][1] += len(_SHE.findall(window))
+    genders = {}
+    for name, (he, she) in counts.items():
+        sure = max(he, she) >= SURE_CALLS and 3 * min(he, she) <= max(he, she)
+        census = pronoun_of_first_name(name.split()[0])
+        if sure or census is None:
+            if he > 2 * she or she > 2 * he:
+                genders[name] = "he" if he > she else "she"
+        else:
+            genders[name] = census
+    return genders
 
 
 def _name_words(match: re.Match[str], text: str) -> list[str]:

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+CENSUS_MAJORITY = 3  # a first name is one sex's when that sex has it this many times as often as the other,
+CENSUS_SHARE = 0.01  # and at least this percentage of that sex has it (not "Miki", rare in the US)
 
 # Words of a speaker's role: the name after the last of them is the person, the capitalised words before
 # it the organisation or country they speak for.
@@ -108,6 +113,26 @@ class Speaker:
     person: str | None = None  # "Elizabeth Trudeau"
     organisation: str | None = None  # "US State Department"
     country: str | None = None  # "United States"
+
+
+def pronoun_of_first_name(first: str) -> str | None:
+    """ "he" or "she": what most people of this first name are called, by the 1990 US Census's first names of
+    men and of women (the `names` package); None for a name it lacks, rare there, or that both often have."""
+    return _census_first_names().get(first.title())
+
+
+@cache
+def _census_first_names() -> dict[str, str]:
+    shares: dict[str, dict[str, float]] = {}
+    for sex, pronoun in (("male", "he"), ("female", "she")):
+        for line in (files("names") / f"dist.{sex}.first").read_text().splitlines():
+            name, share = line.split()[:2]  # "MARY 2.629 2.629 1": the name, its percentage of that sex
+            shares.setdefault(name.title(), {})[pronoun] = float(share)
+    return {
+        name: max(by, key=lambda pronoun: by[pronoun])
+        for name, by in shares.items()
+        if max(by.values()) >= max(CENSUS_SHARE, CENSUS_MAJORITY * min(by.get("he", 0.0), by.get("she", 0.0)))
+    }
 
 
 def names_of_country(country: str) -> tuple[str, ...]:
