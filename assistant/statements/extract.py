@@ -51,9 +51,7 @@ CLAUSE_CUES = (
 ).split()
 _CUE = re.compile(
     r"\b(?:[Aa]ccording to|[Pp]er(?= (?:a |an |the )?[A-Z])|pointed out|points out|talks about|talked about|"
-    r"^Said(?= [A-Z])|"
-    + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES + CLAUSE_CUES)
-    + r")\b"
+    r"^Said(?= [A-Z])|" + "|".join(CUES + AFTER_QUOTE_CUES + QUOTING_CUES + BELIEF_CUES + CLAUSE_CUES) + r")\b"
 )
 _SOURCE_CUES = ("according to", "per")  # the source named after the cue, and no other speaker in the sentence
 # words that may stand between a speaker and the cue: "Turkish officials have stressed", "Haq also said"
