@@ -123,7 +123,9 @@ _AGED = re.compile(r"\b\d+-year-old\b")
 _DISTINCT_ROLES = frozenset(
     "spokesman spokeswoman spokesperson spokespeople spokesmen official officials source sources".split()
 )
-_PARTICIPLE = re.compile(r"\b(?:saying|insisting|adding|warning|noting|calling|arguing|claiming|stressing|writing)\b")
+_PARTICIPLE = re.compile(
+    r"\b(?:saying|insisting|adding|warning|noting|calling|arguing|claiming|stressing|writing|explaining)\b"
+)
 _NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without being a first name
     "January February March April May June July August September October November December Monday Tuesday "
     "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
@@ -838,7 +840,7 @@ class _People:
 
         last = self.speakers[-1] if self.speakers else None
         if last and last[0] >= self.sentence - 2 and not last[1].person:  # "A TikTok spokeswoman denied ..."
-            if last[1].mention.lower().split()[-1:] == [_SPOKESPERSON[pronoun]]:
+            if _SPOKESPERSON[pronoun] in last[1].mention.lower().split():  # "A spokeswoman for the CPPA said"
                 return last[1]
         if (quoted := self._quoted_just_before(fits)) is not None:
             return quoted
