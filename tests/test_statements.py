@@ -142,6 +142,37 @@ def test_first_names_descriptions_and_tributes_find_the_speaker_the_article_mean
     assert ("Actor Sir Ian McKellen", "Ian McKellen", "name") in found  # a tribute introduced with a colon
 
 
+FAMILY = """Lucas Goeller, now 10, needs a second liver transplant.
+"He was on the brink of death," said his mother, Jessica Goeller, in an interview.
+After that first transplant, her son made a "miraculous recovery," Goeller said.
+"He's always filled with so much joy," his mother said.
+
+Dr. George Mazariegos said Lucas is still at home. Kelly Preston spoke to the family last year.
+"Life-saving donation is only possible through somebody else's love," she said.
+
+Avison Young co-CEO Guy Amosi says, ""I am now doing four or five deals. Not large-scale deals.
+
+"In the end, everything will be occupied. We are not a bubble."
+THE CITY'S OFFICE TOWERS STAND EMPTY AS WAR GOES ON
+He continued, "Millions of square meters are being built."
+The war has slowed leasing across the centre of the country. Property developer Miki Naimi, who is building an office park, does not sound bothered.
+He underlined there were more tenants than a year ago.
+"""
+
+
+def test_quotations_relatives_and_first_names_find_the_speaker_the_article_means() -> None:
+    found = {FAMILY[s.start : s.end].strip()[:24]: s.speaker.person for s in extract(FAMILY)}
+    assert found['"He was on the brink of de'[:24]] == "Jessica Goeller"  # "his mother, Jessica Goeller"
+    assert found["After that first transpla"[:24]] == "Jessica Goeller"  # not her son, the same surname
+    assert found['"He\'s always filled with s'[:24]] == "Jessica Goeller"  # "his mother said": named so before
+    assert found['"Life-saving donation is o'[:24]] == "Kelly Preston"  # "she": Kelly, by the census; not George
+    assert found["Not large-scale deals."] == "Guy Amosi"  # a doubled mark opens the quotation once
+    assert found['"In the end, everything wi'[:24]] == "Guy Amosi"  # a new paragraph opening it again
+    assert found['He continued, "Millions o'[:24]] == "Guy Amosi"  # past a heading in capitals
+    assert found["He underlined there were "[:24]] == "Miki Naimi"  # the sentence before opens with him
+    assert not any(s.start <= FAMILY.index("THE CITY") < s.end for s in extract(FAMILY))
+
+
 def quotes(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", "quotes", *args], capture_output=True, text=True, timeout=300

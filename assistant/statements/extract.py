@@ -745,7 +745,7 @@ class _People:
         self.mentions.sort()
         self.genders = _genders(text, self.mentions)
         for _, name, context in self.named:  # "his mother, Jessica Goeller", "Mrs. Smith": said outright
-            said = set(context.split()[-len(name.split()) - 3 : -len(name.split())])
+            said = set(context.split()[-len(name.split()) - 2 : -len(name.split())])
             if said & _WOMEN or said & _MEN:
                 self.genders[name] = "she" if said & _WOMEN else "he"
 
