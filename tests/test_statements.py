@@ -155,7 +155,8 @@ Avison Young co-CEO Guy Amosi says, ""I am now doing four or five deals. Not lar
 "In the end, everything will be occupied. We are not a bubble."
 THE CITY'S OFFICE TOWERS STAND EMPTY AS WAR GOES ON
 He continued, "Millions of square meters are being built."
-The war has slowed leasing across the centre of the country. Property developer Miki Naimi, who is building an office park, does not sound bothered.
+The war has slowed leasing across the centre of the country.
+Property developer Miki Naimi, who is building an office park, does not sound bothered.
 He underlined there were more tenants than a year ago.
 """
 
