@@ -165,7 +165,7 @@ def test_quotations_relatives_and_first_names_find_the_speaker_the_article_means
     found = {FAMILY[s.start : s.end].strip()[:24]: s.speaker.person for s in extract(FAMILY)}
     assert found['"He was on the brink of de'[:24]] == "Jessica Goeller"  # "his mother, Jessica Goeller"
     assert found["After that first transpla"[:24]] == "Jessica Goeller"  # not her son, the same surname
-    assert found['"He\'s always filled with s'[:24]] == "Jessica Goeller"  # "his mother said": named so before
+    assert found["\"He's always filled with s"[:24]] == "Jessica Goeller"  # "his mother said": named so before
     assert found['"Life-saving donation is o'[:24]] == "Kelly Preston"  # "she": Kelly, by the census; not George
     assert found["Not large-scale deals."] == "Guy Amosi"  # a doubled mark opens the quotation once
     assert found['"In the end, everything wi'[:24]] == "Guy Amosi"  # a new paragraph opening it again
