@@ -11,6 +11,7 @@ surname alone is the person the article names in full ("Haq" -> Farhan Haq).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -715,6 +716,7 @@ class _People:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.starts = [start for start, _ in sentence_spans(text)] or [0]
         self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
         # where the sentence before starts, where this one (or the quotation it is in) starts, its number, and
         # the number of the sentence that quotation began in
@@ -844,10 +846,11 @@ class _People:
                 return last[1]
         if (quoted := self._quoted_just_before(fits)) is not None:
             return quoted
-        latest = [n for at, n in self.mentions if self.before <= at < self.position and fits(n) and self._introduced(n)]
+        previous = [(at, n) for at, n in self.mentions if self.before <= at < self.position and fits(n)]
+        latest = [n for _, n in previous if self._introduced(n)]
         if latest:  # the sentence before names a person ("ex-Spurs boss Tim Sherwood"): its first, its subject
             return self._full_name(_surname(latest[0])) or parse(latest[0])
-        subject = [n for at, n in self.mentions if self.before <= at < self.position and fits(n) and self._opens(at)]
+        subject = [n for at, n in previous if self._subject_at(at)]
         if subject:  # "Brembs points to the small number tested. / “...,” he says": whom the sentence before is about
             return self._full_name(_surname(subject[0])) or parse(subject[0])
         for test in (called, fits):
@@ -859,10 +862,11 @@ class _People:
                 return self._full_name(_surname(chosen)) or parse(chosen)
         return next((s for _, s in reversed(self.speakers) if s.person and fits(s.person)), None)
 
-    def _opens(self, at: int) -> bool:
-        """Whether a name at `at` is what the sentence before opens with: its subject ("Property developer Miki
+    def _subject_at(self, at: int) -> bool:
+        """Whether the name at `at` is what its sentence opens with: its subject ("Property developer Miki
         Naimi, who ..., does not sound bothered")."""
-        return len(_WORD.findall(self.text[self.before : at])) <= SUBJECT_WORDS
+        start = self.starts[bisect_right(self.starts, at) - 1] if at >= self.starts[0] else 0
+        return len(_WORD.findall(self.text[start:at])) <= SUBJECT_WORDS
 
     def _introduced(self, name: str) -> bool:
         """Whether the article gives this name a role ("ex-Spurs boss Tim Sherwood") or quotes them: a person."""
@@ -919,9 +923,10 @@ class _People:
         return None
 
     def _named_lately(self) -> Speaker | None:
-        """The person last named in the few sentences before this one whom the article quotes or gives a role."""
-        recent = [name for at, name in self.mentions if self.position - 600 <= at < self.position]
-        chosen = next((name for name in reversed(recent) if self._introduced(name)), None)
+        """The person last named in the few sentences before this one whom the article quotes or gives a role,
+        or who a sentence opens with ("Dean Cain has one child ... / In 2014, the actor told People")."""
+        recent = [(at, name) for at, name in self.mentions if self.position - 600 <= at < self.position]
+        chosen = next((n for at, n in reversed(recent) if self._introduced(n) or self._subject_at(at)), None)
         return (self._full_name(_surname(chosen)) or parse(chosen)) if chosen else None
 
     def _quoted_just_before(self, fits: Callable[[str], bool] = lambda person: True, within: int = 2) -> Speaker | None:
