@@ -217,9 +217,9 @@ def extract(text: str) -> list[Statement]:
             people.saw(sentence.statements[0].speaker)  # still speaking: whom a "he" after it means
     _embedded_posts(sentences, text)
     _attributions_after_quotations(sentences, people)
-    _spread_over_quotations(sentences)
     _repeated_quotations(sentences)
     _quotations_after_narration(sentences)
+    _spread_over_quotations(sentences)  # over what the passes before gave a speaker too
     return [statement for sentence in sentences for statement in sentence.statements if _says_something(statement)]
 
 
