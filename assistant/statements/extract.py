@@ -84,7 +84,7 @@ _OPENERS = frozenset(
     "meanwhile instead indeed his her its their our my your this that these those there here some many most "
     "all each every both neither either can't won't don't didn't isn't wasn't it's what who which where why how "
     "in on at for from by with of to following amid despite during without according asked first second third "
-    "finally ultimately overall now today said another someone somebody anyone everyone others".split()
+    "finally ultimately overall now today said another someone somebody anyone everyone others throughout".split()
 )
 _OPEN, _CLOSE = "“", "”"
 _QUOTED = "■"  # what a quotation is masked with in a sentence's words outside quotations: no speaker spans it
@@ -132,7 +132,11 @@ _NOT_FIRST_NAMES = frozenset(  # capitalised words that also open a name without
     "Wednesday Thursday Friday Saturday Sunday New North South East West San Los Las Saint St".split()
 )
 _AS_FOR = re.compile(r"^\s*As for ((?:[A-Z][\w.’'-]* ?){1,4}),")
-_SIGNATURE = re.compile(r"^\s*[—–]\s*([A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){1,3})\s*$")  # "— Diane Bazella"
+# a pull quote's signature: "— Diane Bazella", "Robert Kyncl, Warner Music Group"
+_SIGNATURE = re.compile(
+    r"^\s*(?:[—–]\s*([A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){1,3})|([A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*){1,3}),"
+    r"(?: [A-Z][\w.’'&-]*){1,5})\s*$"
+)
 _SCRAPED_LEAD = re.compile(r"^\s*(?:Loading|Advertisement|Credit:(?: [A-Z][\w.’'/-]*){1,4}?)\s+(?=[“\"])")
 # a statement introduced by its speaker and a colon: 'Wayne Rooney, former Everton and England forward: "...'
 _COLON_INTRODUCED = re.compile(r"^\s*((?:[A-Z][\w.’'-]*\s){1,4}?[A-Z][\w’'-]+)(?:,[^:“\"]{3,90})?:\s*(?=[“\"])")
@@ -336,9 +340,12 @@ def _attributions_after_quotations(sentences: list[_Sentence], people: _People) 
 def _bare_attribution(sentence: _Sentence, people: _People) -> Statement | None:
     """The statement of "Menendez asked Fraser.", a name and a verb of speaking, if that is all the sentence is."""
     if signed := _SIGNATURE.match(sentence.text):  # a pull quote's "— Diane Bazella"
-        speaker, via = people.resolve(signed.group(1))
+        name = signed.group(1) or signed.group(2)
+        speaker, via = people.resolve(name)
+        if speaker is None or signed.group(2) and not speaker.person:  # "Credit, Getty Images": no one
+            return None
         at = sentence.start
-        return Statement(speaker, signed.group(1), "direct", via, "—", at, sentence.end, at, at) if speaker else None
+        return Statement(speaker, name, "direct", via, "—", at, sentence.end, at, at)
     if sentence.quotes or len(_WORD.findall(sentence.outside)) > 6:
         return None
     for cue in _CUE.finditer(sentence.outside):
