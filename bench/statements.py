@@ -2,8 +2,8 @@
 
     python bench/statements.py [--show-errors dev]
 
-`statements_labelled.jsonl` holds 89 MultiHop-RAG articles of 28 outlets (their ids; the texts stay in
-../shared/eval/multihop-rag/), 2,177 statements: every statement of each, by reading (a sentence attributing
+`statements_labelled.jsonl` holds 92 MultiHop-RAG articles of 28 outlets (their ids; the texts stay in
+../shared/eval/multihop-rag/), 2,293 statements: every statement of each, by reading (a sentence attributing
 words or a claim to a speaker: quoted, reported, "according to", a signed post, or a quotation going on
 from one before), with its sentence's offsets, its kind, how the sentence names the speaker (name,
 pronoun, role, or not at all: continued) and the speaker as the article states them (the person's full
@@ -14,7 +14,7 @@ more labelled later without looking at what the rules found in them. Batch 2 (13
 `train_articles.txt`, 610 statements, 2026-12-07): 8 dev articles labelled and then used to find the
 rules' faults, and 5 aside labelled from the bare sentences, blind to the rules. Batches 3, 4 and 5 (15
 dev articles of `train_articles.txt`, 559 statements, 2026-12-07): labelled, measured, then read for the
-rules' faults. Batches 6, 7 and 8 (12 dev articles of `train_articles.txt`, 379 statements): labelled
+rules' faults. Batches 6 to 9 (15 dev articles of `train_articles.txt`, 495 statements): labelled
 from the bare sentences, blind to the rules, measured, then read for the rules' faults.
 
 A found statement is right when a labelled statement of its sentence has the speaker it found (its
