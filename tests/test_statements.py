@@ -158,6 +158,9 @@ He continued, "Millions of square meters are being built."
 The war has slowed leasing across the centre of the country.
 Property developer Miki Naimi, who is building an office park, does not sound bothered.
 He underlined there were more tenants than a year ago.
+
+"Music is incredibly broadly distributed. Everybody on earth listens to music."
+Robert Kyncl, Warner Music Group
 """
 
 
@@ -171,6 +174,8 @@ def test_quotations_relatives_and_first_names_find_the_speaker_the_article_means
     assert found['"In the end, everything wi'[:24]] == "Guy Amosi"  # a new paragraph opening it again
     assert found['He continued, "Millions o'[:24]] == "Guy Amosi"  # past a heading in capitals
     assert found["He underlined there were "[:24]] == "Miki Naimi"  # the sentence before opens with him
+    assert found['"Music is incredibly broad'[:24]] == "Robert Kyncl"  # a pull quote signed "Name, Company"
+    assert found["Everybody on earth listen"[:24]] == "Robert Kyncl"  # and the rest of its quotation
     assert not any(s.start <= FAMILY.index("THE CITY") < s.end for s in extract(FAMILY))
 
 
