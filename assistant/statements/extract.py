@@ -207,8 +207,9 @@ class _Sentence:
 
 def extract(text: str) -> list[Statement]:
     """The statements of an article's `text`, in order."""
-    people = _People(text)
-    sentences = [s for s in _sentences(text) if not s.text.isupper()]  # a heading in capitals: another story's
+    spans = sentence_spans(text)
+    people = _People(text, [start for start, _ in spans])
+    sentences = [s for s in _sentences(text, spans) if not s.text.isupper()]  # a heading in capitals: another story's
     opening = 0
     for number, sentence in enumerate(sentences):
         opening = number if not sentence.opens_inside else opening  # where the quotation it is in began
@@ -231,12 +232,12 @@ def _says_something(statement: Statement) -> bool:
     return statement.content_end > statement.content_start
 
 
-def _sentences(text: str) -> list[_Sentence]:
+def _sentences(text: str, spans: list[tuple[int, int]]) -> list[_Sentence]:
     """The article's sentences, each with its quotations found: curly quotes and straight ones may run over
     several sentences; single quotes count only when they open and close in one sentence."""
     found = []
     inside, previous_end = False, 0
-    for start, end in sentence_spans(text):
+    for start, end in spans:
         sentence = text[start:end]
         new_paragraph = "\n" in text[previous_end:start]
         if new_paragraph and _lead(sentence)[:1] not in (_OPEN, '"'):
@@ -721,9 +722,9 @@ def _opener(word: str) -> bool:
 class _People:
     """Who an article names, and who it has quoted so far: to resolve "he", "the spokesman" and surnames."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, starts: list[int]) -> None:
         self.text = text
-        self.starts = [start for start, _ in sentence_spans(text)] or [0]
+        self.starts = starts or [0]  # where each sentence starts
         self.speakers: list[tuple[int, Speaker]] = []  # (sentence number, speaker) of each statement so far
         # where the sentence before starts, where this one (or the quotation it is in) starts, its number, and
         # the number of the sentence that quotation began in
@@ -754,7 +755,7 @@ class _People:
         self.mentions.sort()
         self.genders = _genders(text, self.mentions)
         for _, name, context in self.named:  # "his mother, Jessica Goeller", "Mrs. Smith": said outright
-            said = set(context.split()[-len(name.split()) - 2 : -len(name.split())])
+            said = _words_before(name, context, 2)
             if said & _WOMEN or said & _MEN:
                 self.genders[name] = "she" if said & _WOMEN else "he"
 
@@ -879,10 +880,7 @@ class _People:
         """Whether the article gives this name a role ("ex-Spurs boss Tim Sherwood") or quotes them: a person."""
         if any(speaker.person == name for _, speaker in self.speakers):
             return True
-        return any(
-            named == name and set(context.split()[-len(name.split()) - 3 : -len(name.split())]) & _ROLE_WORDS
-            for _, named, context in self.named
-        )
+        return any(named == name and _words_before(name, context, 3) & _ROLE_WORDS for _, named, context in self.named)
 
     def _full_name(self, surname: str, first: bool = False) -> Speaker | None:
         """The person the article names in full whose surname (or, with `first`, first name) is this."""
@@ -924,8 +922,11 @@ class _People:
     def _relative(self, relation: str) -> Speaker | None:
         """Who "his mother" is: the person last named as someone's mother before this sentence."""
         for position, name, context in reversed(self.named):
-            before = context.split()[-len(name.split()) - 3 : -len(name.split())]
-            if position < self.position and relation in before and (person := parse(name)).person:
+            if (
+                position < self.position
+                and relation in _words_before(name, context, 3)
+                and (person := parse(name)).person
+            ):
                 return person
         return None
 
@@ -970,6 +971,12 @@ def _genders(text: str, mentions: list[tuple[int, str]]) -> dict[str, str]:
         else:
             genders[name] = census
     return genders
+
+
+def _words_before(name: str, context: str, count: int) -> set[str]:
+    """The `count` lower-case words right before a name, of the `context` `_People.named` keeps with it."""
+    size = len(name.split())
+    return set(context.split()[-size - count : -size])
 
 
 def _name_words(match: re.Match[str], text: str) -> list[str]:

@@ -11,25 +11,23 @@ from importlib.resources import files
 CENSUS_MAJORITY = 3  # a first name is one sex's when that sex has it this many times as often as the other,
 CENSUS_SHARE = 0.01  # and at least this percentage of that sex has it (not "Miki", rare in the US)
 
-# Words of a speaker's role: the name after the last of them is the person, the capitalised words before
-# it the organisation or country they speak for.
-ROLES = frozenset(
-    """spokesman spokeswoman spokesperson spokespeople spokesmen minister president secretary official officials
-    chief executive director head leader ambassador envoy adviser advisor analyst analysts economist lawyer
-    attorney senator governor mayor chairman chairwoman chair ceo cfo cto coo founder co-founder representative
-    officer commander general prosecutor judge professor researcher scientist coach manager premier chancellor
-    king queen prince pope diplomat deputy counsel partner investor owner boss expert experts executives member
-    members sources source captain player striker quarterback pitcher guard forward midfielder defender
-    goalkeeper author writer editor reporter columnist agent outfielder infielder catcher shortstop linebacker
-    receiver teammate economists researchers scientists lawyers investors officers ceos regulator watchdog doctor
-    doctors physician surgeon nurse psychologist psychiatrist therapist historian novelist activist candidate
-    star actor actress singer crooner rapper musician comedian host presenter investigator investigators""".split()
-)
 # Roles whose words are the person's own, not their organisation's: "the United manager says" is a person
 PERSONAL_ROLES = frozenset(
     """coach manager boss captain player star actor actress singer crooner rapper musician comedian host
     presenter striker quarterback pitcher guard forward midfielder defender goalkeeper outfielder infielder
     catcher shortstop linebacker receiver teammate novelist author writer""".split()
+)
+# Words of a speaker's role: the name after the last of them is the person, the capitalised words before
+# it the organisation or country they speak for.
+ROLES = PERSONAL_ROLES | frozenset(
+    """spokesman spokeswoman spokesperson spokespeople spokesmen minister president secretary official officials
+    chief executive director head leader ambassador envoy adviser advisor analyst analysts economist lawyer
+    attorney senator governor mayor chairman chairwoman chair ceo cfo cto coo founder co-founder representative
+    officer commander general prosecutor judge professor researcher scientist premier chancellor king queen
+    prince pope diplomat deputy counsel partner investor owner expert experts executives member members sources
+    source editor reporter columnist agent economists researchers scientists lawyers investors officers ceos
+    regulator watchdog doctor doctors physician surgeon nurse psychologist psychiatrist therapist historian
+    activist candidate investigator investigators""".split()
 )
 # Nouns that stand for an organisation ("the company said"): resolved to the last speaker of that kind.
 ORGANISATION_NOUNS = frozenset(
