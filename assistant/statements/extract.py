@@ -382,8 +382,7 @@ def _quotations_after_narration(sentences: list[_Sentence]) -> None:
     for number, sentence in enumerate(sentences):
         if sentence.statements or not _lead(sentence.text).startswith((_OPEN, '"')) or _CUE.search(sentence.outside):
             continue  # "“...,” one fan wrote": someone else, unnamed
-        earlier = [s for s in sentences[max(0, number - 2 * NARRATION_SENTENCES) : number] if not s.text.isupper()]
-        between = earlier[-NARRATION_SENTENCES:]  # a promotion's line in capitals ("COUNTRY STAR ... THANKS") is none
+        between = sentences[max(0, number - NARRATION_SENTENCES) : number]  # headings in capitals are left out
         spoke = [s for s in between if s.statements]
         if not spoke:
             continue
